@@ -1,0 +1,91 @@
+"""Every error dolab raises on purpose, in one hierarchy.
+
+::
+
+    DolabError                      base of everything below
+    ├── DurableObjectError          an error that crossed a stub: .remote/.retryable/.overloaded
+    ├── InvalidIdError (TypeError)  malformed id, or an id of another namespace
+    ├── RpcError (TypeError)        a method that is private, missing or not callable over RPC
+    ├── StorageError                misuse of ctx.storage (limits, bad options, reset object)
+    │   ├── StorageTypeError (TypeError)    wrong type of key, value or option
+    │   ├── StorageRangeError (ValueError)  too many keys, too large a value
+    │   └── SqlError                SQL that failed or that Cloudflare refuses
+    ├── ResetError                  the object was reset (abort, blockConcurrencyWhile failure)
+    └── LabError                    misuse of the lab itself (wrong thread, closed lab, bad config)
+
+``DurableObjectAbort`` is not in this tree: like the Python Workers SDK's, it derives from
+``BaseException`` so that ``except Exception`` in a handler cannot swallow ``ctx.abort()``.
+
+Messages name the value and the rule that was broken. Where Cloudflare has a message of its own,
+dolab uses the same words so that a learner can search for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DolabError(Exception):
+    """Base class of all errors raised by dolab.
+
+    Each instance carries the flags Cloudflare puts on errors that cross a stub:
+    ``remote`` (raised by the object's own code), ``retryable`` (a transient failure; retrying an
+    idempotent call may succeed) and ``overloaded`` (never retry).
+    """
+
+    remote: bool = False
+    retryable: bool = False
+    overloaded: bool = False
+    durableObjectReset: bool = False
+
+
+class DurableObjectError(DolabError):
+    """An exception raised inside an object, as the caller receives it."""
+
+
+class InvalidIdError(DolabError, TypeError):
+    """A Durable Object id that is malformed or belongs to another namespace."""
+
+
+class RpcError(DolabError, AttributeError, TypeError):
+    """A method that cannot be called through a stub."""
+
+
+class StorageError(DolabError):
+    """Misuse of ``ctx.storage``; storage is unchanged when it is raised."""
+
+
+class StorageTypeError(StorageError, TypeError):
+    """A key, value or option of the wrong type."""
+
+
+class StorageRangeError(StorageError, ValueError):
+    """Too many keys, or a key or value over Cloudflare's size limit."""
+
+
+class SqlError(StorageError):
+    """An SQL statement that failed, or one that Cloudflare does not allow."""
+
+
+class ResetError(DolabError):
+    """The object was reset; in-memory state is gone and uncommitted writes were discarded."""
+
+    durableObjectReset = True
+
+
+class LabError(DolabError):
+    """Misuse of the lab: calling ``lab.run`` from inside the lab, using a closed lab, bad config."""
+
+
+class DurableObjectAbort(BaseException):
+    """Raised by ``ctx.abort()``; resets the object. Not an ``Exception``, so it cannot be swallowed."""
+
+
+def mark_remote(exc: BaseException, **flags: Any) -> BaseException:
+    """Set Cloudflare's error flags on ``exc`` and return it."""
+    exc.remote = flags.get("remote", True)  # type: ignore[attr-defined]
+    exc.retryable = flags.get("retryable", False)  # type: ignore[attr-defined]
+    exc.overloaded = flags.get("overloaded", False)  # type: ignore[attr-defined]
+    if "durableObjectReset" in flags:
+        exc.durableObjectReset = flags["durableObjectReset"]  # type: ignore[attr-defined]
+    return exc

@@ -1,0 +1,429 @@
+"""The host of one Durable Object: its instance, its database, its gates and its lifecycle.
+
+One host exists per active object. It delivers events one at a time through the **input gate**
+(FIFO, so calls through one stub arrive in order), runs the handler, commits the implicit
+transaction before any reply leaves (the **output gate**), and reports idleness to the lab,
+which hibernates or evicts it. A cold object is just bytes in its namespace (or a file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import contextvars
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from dolab.database import Database, object_file
+from dolab.errors import (
+    DolabError,
+    DurableObjectAbort,
+    DurableObjectError,
+    ResetError,
+    RpcError,
+    mark_remote,
+)
+from dolab.objects import DurableObjectState
+from dolab.values import to_wire
+
+if TYPE_CHECKING:
+    from dolab.ids import DurableObjectId
+    from dolab.namespace import DurableObjectNamespace
+
+current_host: contextvars.ContextVar[ObjectHost | None] = contextvars.ContextVar(
+    "dolab_current_host", default=None
+)
+
+# Handler names Cloudflare does not let a stub call as RPC methods.
+RESERVED = frozenset(
+    {"fetch", "alarm", "connect", "webSocketMessage", "webSocketClose", "webSocketError", "preShutdown"}
+)
+BCW_TIMEOUT = 30.0
+
+
+def remote_copy(exc: BaseException) -> BaseException:
+    """The exception as the caller receives it: same type if it is a builtin or dolab's,
+    otherwise a DurableObjectError with the type name in the message; always ``.remote``."""
+    kind = type(exc)
+    copy: BaseException
+    try:
+        if kind.__module__ == "builtins" or isinstance(exc, DolabError):
+            copy = kind(*exc.args)
+        else:
+            copy = DurableObjectError(f"{kind.__name__}: {exc}")
+    except Exception:
+        copy = DurableObjectError(f"{kind.__name__}: {exc}")
+    flags = {k: getattr(exc, k) for k in ("retryable", "overloaded", "durableObjectReset") if hasattr(exc, k)}
+    mark_remote(copy, remote=getattr(exc, "remote", True), **flags)
+    # Cloudflare sends no stack trace; we keep the original as the cause so learners can debug.
+    copy.__cause__ = exc
+    return copy
+
+
+class ObjectHost:
+    """Everything the lab knows about one object while it is active."""
+
+    def __init__(self, ns: DurableObjectNamespace, id: DurableObjectId, cold: bytes | None) -> None:
+        self.ns = ns
+        self.lab = ns.lab
+        self.loop = ns.lab._loop
+        self.id = id
+        self.raw: bytes = id._raw
+        self.instance: Any = None
+        self.ctx: DurableObjectState | None = None
+        self.generation = 0
+        self.db: Database | None = None
+        self.cold_image: bytes | None = cold[1:] if cold else None
+        self.was = chr(cold[0]) if cold else "new"  # state before this activation
+        self.kv_cache: dict[str, bytes | None] = {}
+        self.inflight = 0
+        self.holders: list[asyncio.Task[Any] | None] = []
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.passing = False
+        self.open_waiters: list[asyncio.Future[None]] = []
+        self.pending: set[asyncio.Future[Any]] = set()
+        self.txn_depth = 0
+        self.commit_deferred = False
+        self.idle_epoch = 0
+
+    # -- events ---------------------------------------------------------------------------------
+
+    async def call(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
+        """Deliver one event (an RPC call, a fetch, a test callback) and return its copied result."""
+        await self._enter_gate()
+        self.inflight += 1
+        self.idle_epoch += 1
+        self.lab._lifecycle.busy(self)
+        token = current_host.set(self)
+        try:
+            instance = self._ensure_instance()
+            generation = self.generation
+            if self.holders:  # the constructor started blockConcurrencyWhile
+                await self.wait_open()
+                self._check_generation(generation)
+                instance = self.instance
+            result = self._dispatch(instance, kind, name, args, kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            self._check_generation(generation)
+            if kind != "callback":
+                result = to_wire(result, "RPC") if kind == "rpc" else result
+            self.commit()  # output gate: the reply leaves only after the writes before it
+            return result
+        except DurableObjectAbort as abort:
+            self.reset()
+            raise mark_remote(ResetError(str(abort)), durableObjectReset=True) from None
+        except ResetError as exc:
+            raise mark_remote(ResetError(*exc.args), durableObjectReset=True) from None
+        except Exception as exc:
+            self.commit()
+            raise remote_copy(exc) from None
+        finally:
+            current_host.reset(token)
+            self.inflight -= 1
+            if self.inflight == 0:
+                self.lab._lifecycle.maybe_idle(self)
+
+    def _check_generation(self, generation: int) -> None:
+        if self.generation != generation:
+            raise ResetError("Durable Object was reset while this request was running.")
+
+    def _dispatch(self, instance: Any, kind: str, name: str, args: Any, kwargs: Any) -> Any:
+        if kind == "callback":
+            return args(instance, self.ctx)
+        if kind == "fetch":
+            handler = getattr(instance, "fetch", None)
+            if handler is None:
+                raise RpcError(f"{type(instance).__name__} has no fetch() handler; define `async def fetch(self, request)`.")
+            return handler(args)
+        if name in RESERVED:
+            raise RpcError(f'"{name}" is a handler that the runtime calls; it cannot be called over RPC.')
+        method = getattr(instance, name, None)
+        if method is None:
+            raise RpcError(f'The RPC receiver does not implement the method "{name}".')
+        if not callable(method):
+            raise RpcError(
+                f'"{name}" is a {type(method).__name__} attribute of {type(instance).__name__}, not a '
+                "method; only methods can be called over RPC."
+            )
+        return method(*args, **kwargs)
+
+    def _ensure_instance(self) -> Any:
+        if self.instance is None:
+            cls = self.ns.cls
+            self.generation += 1
+            ctx = DurableObjectState(self, self.generation)
+            instance = cls.__new__(cls)
+            instance.ctx = ctx
+            instance.env = self.lab.env
+            self.ctx = ctx
+            self.instance = instance
+            self.lab._count("constructed")
+            try:
+                instance.__init__(ctx, self.lab.env)
+            except BaseException:
+                self.reset()
+                raise
+        return self.instance
+
+    # -- the input gate ---------------------------------------------------------------------------
+
+    async def _enter_gate(self) -> None:
+        if not self.holders and not self.waiters and not self.passing:
+            return
+        future = self.loop.create_future()
+        self.waiters.append(future)
+        self._pump()
+        try:
+            while True:
+                await future
+                if not self.holders:
+                    break
+                self.passing = False
+                future = self.loop.create_future()
+                self.waiters.appendleft(future)
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.passing = False
+                self._pump()
+            raise
+        self.passing = False
+        self.loop.call_soon(self._pump)
+
+    def _pump(self) -> None:
+        if self.passing or self.holders:
+            return
+        while self.waiters:
+            future = self.waiters.popleft()
+            if not future.done():
+                self.passing = True
+                future.set_result(None)
+                return
+
+    async def wait_open(self) -> None:
+        """Wait until no one else holds the gate (for a continuation of an event in flight)."""
+        me = asyncio.current_task()
+        while any(holder is not me for holder in self.holders):
+            future = self.loop.create_future()
+            self.open_waiters.append(future)
+            await future
+
+    def _hold(self, holder: asyncio.Task[Any] | None) -> None:
+        self.holders.append(holder)
+
+    def _release(self, holder: asyncio.Task[Any] | None) -> None:
+        with contextlib.suppress(ValueError):
+            self.holders.remove(holder)
+        if not self.holders:
+            waiting, self.open_waiters = self.open_waiters, []
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)
+            self._pump()
+
+    async def storage_delay(self, hold: bool) -> None:
+        """Simulated time of one storage operation; holds the input gate unless allowConcurrency."""
+        holder = asyncio.current_task()
+        if hold:
+            self._hold(holder)
+        try:
+            await asyncio.sleep(self.lab.storage_latency)
+        finally:
+            if hold:
+                self._release(holder)
+
+    def block_concurrency_while(self, callback: Any, reset_on_error: bool) -> asyncio.Task[Any]:
+        generation = self.generation
+
+        async def run() -> Any:
+            awaitable = callback() if callable(callback) else callback
+            if not inspect.isawaitable(awaitable):
+                return awaitable
+            try:
+                async with asyncio.timeout(BCW_TIMEOUT):
+                    return await awaitable
+            except TimeoutError:
+                raise ResetError(
+                    f"blockConcurrencyWhile() callback ran longer than {BCW_TIMEOUT:g} s; the object was reset."
+                ) from None
+
+        task = self.loop.create_task(run())
+        self._hold(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._release(t)
+            failed = not t.cancelled() and t.exception() is not None
+            if failed and reset_on_error and self.generation == generation:
+                self.reset()
+
+        task.add_done_callback(done)
+        return task
+
+    def wait_until(self, awaitable: Awaitable[Any]) -> None:
+        future = asyncio.ensure_future(awaitable)
+        self.pending.add(future)
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self.pending.discard(f)
+            if not f.cancelled():
+                f.exception()  # retrieved: a failing waitUntil must not log "never retrieved"
+            if self.inflight == 0:
+                self.lab._lifecycle.maybe_idle(self)
+
+        future.add_done_callback(done)
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    def database(self) -> Database:
+        if self.db is None:
+            if self.lab.persist is not None:
+                path = object_file(self.lab.persist, self.ns.cls.__name__, self.id.toString())
+                db = Database.open_file(path)
+            else:
+                db = Database.open_memory(self.cold_image)
+                self.cold_image = None
+            db.on_begin = self._on_begin
+            self.db = db
+        return self.db
+
+    def _on_begin(self) -> None:
+        self.loop.call_soon(self._commit_point)
+
+    def _commit_point(self) -> None:
+        if self.txn_depth:
+            self.commit_deferred = True
+        else:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.db is not None and self.txn_depth == 0:
+            self.db.commit()
+
+    def count_rows(self, read: int, written: int) -> None:
+        self.lab._rows[0] += read
+        self.lab._rows[1] += written
+
+    def kv_read(self, key: str) -> bytes | None:
+        cache = self.kv_cache
+        if key in cache:
+            return cache[key]
+        db = self.database()
+        with db.privileged() as conn:
+            row = conn.execute("/*dolab*/ SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
+        blob = None if row is None else row[0]
+        if len(cache) > 4096:  # a bounded cache, like Cloudflare's (which is 16 MiB soft)
+            cache.clear()
+        cache[key] = blob
+        return blob
+
+    def kv_list(self, where: list[str], args: list[Any], reverse: bool, limit: int | None) -> list[Any]:
+        sql = "/*dolab*/ SELECT key, value FROM _cf_KV"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY key DESC" if reverse else " ORDER BY key"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        db = self.database()
+        with db.privileged() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def kv_write(self, pairs: list[tuple[str, bytes]]) -> None:
+        db = self.database()
+        db.begin()
+        with db.privileged() as conn:
+            conn.executemany("/*dolab*/ INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", pairs)
+        self.kv_cache.update(pairs)
+
+    def kv_delete(self, keys: list[str]) -> int:
+        db = self.database()
+        db.begin()
+        count = 0
+        with db.privileged() as conn:
+            for key in keys:
+                count += conn.execute("/*dolab*/ DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
+                self.kv_cache[key] = None
+        return count
+
+    def delete_all(self) -> None:
+        db = self.database()
+        db.begin()
+        with db.privileged() as conn:
+            conn.execute("/*dolab*/ DELETE FROM _cf_KV")
+            conn.execute("/*dolab*/ DELETE FROM _cf_METADATA")
+            schema = conn.execute(
+                "/*dolab*/ SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
+                "AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            ).fetchall()
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            for kind, name in schema:
+                quoted = '"' + name.replace('"', '""') + '"'
+                conn.execute(f"DROP {kind.upper()} IF EXISTS {quoted}")
+        self.kv_cache.clear()
+
+    @contextlib.contextmanager
+    def savepoint(self, txn: Any = None) -> Iterator[None]:
+        db = self.database()
+        db.begin()
+        self.txn_depth += 1
+        name = f"_cf_sync_savepoint_{self.txn_depth}"
+        db.savepoint(name, "SAVEPOINT")
+        try:
+            yield
+        except BaseException:
+            db.savepoint(name, "ROLLBACK TO")
+            db.savepoint(name, "RELEASE")
+            self.kv_cache.clear()
+            raise
+        else:
+            if txn is not None and txn.rolled_back:
+                db.savepoint(name, "ROLLBACK TO")
+                self.kv_cache.clear()
+            db.savepoint(name, "RELEASE")
+        finally:
+            self.txn_depth -= 1
+            if self.txn_depth == 0 and self.commit_deferred:
+                self.commit_deferred = False
+                self.loop.call_soon(self._commit_point)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Drop the instance and every uncommitted write; the next event constructs anew."""
+        if self.db is not None:
+            self.db.rollback()
+        self.txn_depth = 0
+        self.commit_deferred = False
+        self.kv_cache.clear()
+        self.instance = None
+        self.ctx = None
+        self.generation += 1
+        self.lab._count("resets")
+        holders, self.holders = self.holders, []
+        for holder in holders:
+            self._release(holder)
+        self._release(None)
+
+    def deactivate(self, state: str) -> None:
+        """Hibernate or evict: drop the instance, close the database, keep its bytes cold."""
+        image = self.cold_image
+        empty = False
+        if self.db is not None:
+            self.db.commit()
+            empty = self.db.is_empty()
+            image = self.db.close()
+            self.db = None
+        elif self.was == "new":
+            empty = True
+        self.instance = None
+        self.ctx = None
+        self.generation += 1
+        self.kv_cache = {}
+        self.ns._store_cold(self, state, image, empty)
+
+    def idle(self) -> bool:
+        return self.inflight == 0 and not self.pending and self.instance is not None
+
+    def hibernatable(self) -> bool:
+        return not self.pending

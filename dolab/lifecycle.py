@@ -1,0 +1,100 @@
+"""When idle objects hibernate or are evicted, on the lab's clock.
+
+An idle object that can hibernate does so after ``hibernate_after`` seconds (10 s on Cloudflare);
+one that cannot (it has a ``waitUntil`` pending, or later a standard WebSocket) is evicted after a
+random 70-140 s drawn from the lab's seeded generator. When more than ``max_active`` objects are
+in memory, the least recently used idle ones are evicted at once, as Cloudflare does under
+memory pressure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dolab.host import ObjectHost
+    from dolab.lab import Lab
+
+
+class Lifecycle:
+    """Idle timers for every active object of one lab (lab thread only)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.active: OrderedDict[ObjectHost, None] = OrderedDict()  # least recently used first
+        self.idle: OrderedDict[ObjectHost, tuple[float, int]] = OrderedDict()  # deadlines in order
+        self.slow: list[tuple[float, int, ObjectHost, int]] = []  # non-hibernatable: random deadlines
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+
+    def busy(self, host: ObjectHost) -> None:
+        active = self.active
+        if host in active:
+            active.move_to_end(host)
+        else:
+            active[host] = None
+            if len(active) > self.lab.max_active:
+                self._evict_lru()
+        self.idle.pop(host, None)
+
+    def maybe_idle(self, host: ObjectHost) -> None:
+        if not host.idle():
+            return
+        now = self.lab._loop.time()
+        if host.hibernatable():
+            self.idle.pop(host, None)
+            deadline = now + self.lab.hibernate_after
+            self.idle[host] = (deadline, host.idle_epoch)
+        else:
+            low, high = self.lab.evict_after
+            deadline = now + self.lab.rng.uniform(low, high)
+            heapq.heappush(self.slow, (deadline, next(self._seq), host, host.idle_epoch))
+        self._arm(deadline)
+
+    def forget(self, host: ObjectHost) -> None:
+        self.active.pop(host, None)
+        self.idle.pop(host, None)
+
+    def _evict_lru(self) -> None:
+        excess = len(self.active) - self.lab.max_active
+        victims = []
+        for host in self.active:  # oldest first; stop as soon as enough are found
+            if len(victims) >= excess:
+                break
+            if host.idle():
+                victims.append(host)
+        for host in victims:
+            host.deactivate("evicted")
+
+    def _arm(self, deadline: float) -> None:
+        if deadline < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = deadline
+            self._timer = self.lab._loop.call_at(deadline, self._sweep)
+
+    def _sweep(self) -> None:
+        self._timer = None
+        self._timer_at = float("inf")
+        now = self.lab._loop.time()
+        idle = self.idle
+        while idle:
+            host, (deadline, epoch) = next(iter(idle.items()))
+            if deadline > now:
+                break
+            del idle[host]
+            if host.idle_epoch == epoch and host.idle():
+                host.deactivate("hibernated")
+        slow = self.slow
+        while slow and slow[0][0] <= now:
+            _, _, host, epoch = heapq.heappop(slow)
+            if host.idle_epoch == epoch and host.idle():
+                host.deactivate("evicted")
+        upcoming = [d for d in (next(iter(idle.values()))[0] if idle else None, slow[0][0] if slow else None) if d is not None]
+        if upcoming:
+            self._arm(min(upcoming))

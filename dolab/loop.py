@@ -1,0 +1,170 @@
+"""The lab's event loop: asyncio on a virtual clock, running in a thread of its own.
+
+Why a thread: a Jupyter kernel already runs an asyncio loop on the main thread, and that loop
+also carries the kernel's messages. dolab never patches it or nests inside it. Instead the lab's
+loop runs beside it, and a call from the kernel is handed over and awaited as a future.
+
+Why virtual time: ``loop.time()`` returns the lab's clock, and when nothing is ready to run the
+loop *jumps* to the next timer instead of sleeping. So ``asyncio.sleep(3600)`` inside an object
+takes no wall time, and two runs with the same seed see the same times.
+
+Time only moves while someone waits for the lab: a call being awaited, ``lab.run(...)`` or
+``lab.advance(...)``. Between two notebook cells the clock stands still, so an object does not
+hibernate while the learner reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import selectors
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from dolab.errors import LabError
+
+
+class _VirtualSelector:
+    """Wraps the real selector; turns 'sleep until the next timer' into a jump of the clock."""
+
+    def __init__(self, real: selectors.BaseSelector, loop: VirtualLoop) -> None:
+        self._real = real
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        if timeout is not None and timeout <= 0:
+            return self._real.select(0)
+        loop = self._loop
+        scheduled = loop._scheduled  # type: ignore[attr-defined]
+        if loop.drives > 0 and scheduled:
+            events = self._real.select(0)
+            if events:
+                return events
+            # asyncio drops cancelled handles from the head before it calls select().
+            when = scheduled[0]._when
+            if when > loop.vnow:
+                loop.vnow = when
+            return []
+        # Nobody is waiting on the lab: block until another thread hands work over.
+        return self._real.select(None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class VirtualLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop whose ``time()`` is a virtual clock that only moves forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vnow = 0.0
+        self.drives = 0
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self.vnow
+
+
+class LoopThread:
+    """Owns a :class:`VirtualLoop` in a daemon thread and hands coroutines to it."""
+
+    def __init__(self) -> None:
+        self.loop = VirtualLoop()
+        self._inbox: collections.deque[tuple[Any, concurrent.futures.Future[Any]]] = (
+            collections.deque()
+        )
+        self._lock = threading.Lock()
+        self._kick_pending = False
+        self._kick_loops: set[int] = set()
+        self._thread = threading.Thread(target=self._main, name="dolab-lab", daemon=True)
+        self._thread.start()
+        self.closed = False
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def on_lab_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    # -- handing work over -------------------------------------------------------------------
+
+    def submit(self, coro: Coroutine[Any, Any, Any], defer: bool = False) -> concurrent.futures.Future[Any]:
+        """Queue ``coro`` to run on the lab loop as a drive; return a thread-safe future."""
+        if self.closed:
+            coro.close()
+            raise LabError("this lab is closed; create a new Lab()")
+        cf: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._inbox.append((coro, cf))
+        if not defer:
+            self.kick()
+        return cf
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._kick_pending:
+                return
+            self._kick_pending = True
+        self.loop.call_soon_threadsafe(self._drain)
+
+    def kick_after_this_step(self, caller: asyncio.AbstractEventLoop) -> None:
+        """Kick once the caller's loop has run every task that is ready now.
+
+        ``asyncio.gather(stub.a(), stub.b())`` in a notebook starts both calls in one step of the
+        kernel's loop; kicking afterwards hands both over together, so they start at the same
+        virtual instant in the same order on every run.
+        """
+        key = id(caller)
+        if key in self._kick_loops:
+            return
+        self._kick_loops.add(key)
+
+        def go() -> None:
+            self._kick_loops.discard(key)
+            self.kick()
+
+        caller.call_soon(go)
+
+    def _drain(self) -> None:
+        with self._lock:
+            self._kick_pending = False
+        while self._inbox:
+            coro, cf = self._inbox.popleft()
+            if cf.cancelled():
+                coro.close()
+                continue
+            task = self.loop.create_task(self.drive(coro))
+            task.add_done_callback(lambda t, cf=cf: _transfer(t, cf))
+            cf.add_done_callback(
+                lambda f, t=task: f.cancelled() and self.loop.call_soon_threadsafe(t.cancel)
+            )
+
+    async def drive(self, awaitable: Any) -> Any:
+        """Await ``awaitable`` on the lab loop, letting the clock jump while it waits."""
+        self.loop.drives += 1
+        try:
+            return await awaitable
+        finally:
+            self.loop.drives -= 1
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+def _transfer(task: asyncio.Task[Any], cf: concurrent.futures.Future[Any]) -> None:
+    if cf.done():
+        return
+    if task.cancelled():
+        cf.cancel()
+    elif task.exception() is not None:
+        cf.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        cf.set_result(task.result())

@@ -1,0 +1,188 @@
+"""Namespaces (``env.CART``) and stubs: how code reaches an object.
+
+A stub is only an address: creating one does not create the object. The first call through it
+does. Calls made through one stub arrive in the order they were made.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from dolab import ids
+from dolab.errors import InvalidIdError, LabError, ResetError, RpcError
+from dolab.fetch import Request, Response
+from dolab.host import ObjectHost, current_host
+from dolab.values import to_wire
+
+if TYPE_CHECKING:
+    from dolab.lab import Lab
+
+LOCATION_HINTS = ("wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me")
+
+
+class DurableObjectNamespace:
+    """``env.BINDING``: makes ids and stubs for one Durable Object class."""
+
+    def __init__(self, lab: Lab, binding: str, cls: type) -> None:
+        self.lab = lab
+        self.binding = binding
+        self.cls = cls
+        self._key = ids.namespace_key(cls.__name__)
+        self._hosts: dict[bytes, ObjectHost] = {}
+        # Cold objects: id bytes -> state letter (+ compressed database image in memory mode).
+        self._cold: dict[bytes, bytes] = {}
+        self._names: dict[bytes, str] = {}
+        self.location_hints: dict[bytes, str] = {}
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def idFromName(self, name: str) -> ids.DurableObjectId:
+        """The id for ``name``; the same name always gives the same id for this class."""
+        return ids.id_from_name(self._key, name)
+
+    def newUniqueId(self, options: dict[str, Any] | None = None) -> ids.DurableObjectId:
+        """A new random id (from the lab's seeded generator)."""
+        return ids.new_unique_id(self._key, self.lab.rng)
+
+    def idFromString(self, text: str) -> ids.DurableObjectId:
+        """Parse an id from ``toString()``; refuses malformed ids and ids of other namespaces."""
+        return ids.id_from_string(self._key, text)
+
+    # -- stubs ----------------------------------------------------------------------------------
+
+    def get(self, id: ids.DurableObjectId, options: dict[str, Any] | None = None) -> DurableObjectStub:
+        """A stub for ``id``. Does not create the object; the first call does."""
+        if not isinstance(id, ids.DurableObjectId):
+            raise InvalidIdError(
+                f"get() needs a DurableObjectId (from idFromName/newUniqueId/idFromString), got {type(id).__name__}: {id!r:.60}"
+            )
+        if id._key != self._key:
+            raise InvalidIdError(f"Durable Object ID is not valid for this namespace. ({id.toString()})")
+        hint = (options or {}).get("locationHint")
+        if hint is not None:
+            if hint not in LOCATION_HINTS:
+                raise LabError(f"unknown locationHint {hint!r}; valid hints: {', '.join(LOCATION_HINTS)}")
+            # Only the first get() for an object counts, as on Cloudflare.
+            self.location_hints.setdefault(id._raw, hint)
+        return DurableObjectStub(self, id)
+
+    def getByName(self, name: str, options: dict[str, Any] | None = None) -> DurableObjectStub:
+        """Shorthand for ``get(idFromName(name))``."""
+        return self.get(self.idFromName(name), options)
+
+    # -- hosts (lab thread only) ------------------------------------------------------------------
+
+    def host(self, id: ids.DurableObjectId) -> ObjectHost:
+        host = self._hosts.get(id._raw)
+        if host is None:
+            if id.name is not None:
+                self._names.setdefault(id._raw, id.name)
+            elif id._raw in self._names:
+                id = ids.DurableObjectId(id._raw, id._key, self._names[id._raw])
+            host = ObjectHost(self, id, self._cold.pop(id._raw, None))
+            self._hosts[id._raw] = host
+        return host
+
+    def _store_cold(self, host: ObjectHost, state: str, image: bytes | None, empty: bool) -> None:
+        self._hosts.pop(host.raw, None)
+        self.lab._lifecycle.forget(host)
+        if empty:
+            # An object whose storage is empty at shutdown ceases to exist.
+            if self.lab.persist is not None:
+                path = self.lab.persist / self.cls.__name__ / f"{host.id.toString()}.sqlite"
+                if path.exists():
+                    os.remove(path)
+            self._names.pop(host.raw, None)
+            return
+        self._cold[host.raw] = state[0].encode() + (image or b"")
+        self.lab._count(state)
+
+    def stored_ids(self) -> list[ids.DurableObjectId]:
+        raws = set(self._cold)
+        raws.update(raw for raw, host in self._hosts.items() if host.db is not None and not host.db.is_empty())
+        raws.update(raw for raw, host in self._hosts.items() if host.cold_image is not None or host.was in "he")
+        if self.lab.persist is not None:
+            folder = self.lab.persist / self.cls.__name__
+            if folder.is_dir():
+                raws.update(bytes.fromhex(p.stem) for p in folder.glob("*.sqlite"))
+        return [ids.DurableObjectId(raw, self._key, self._names.get(raw)) for raw in sorted(raws)]
+
+    def __repr__(self) -> str:
+        return f"<DurableObjectNamespace {self.binding} of {self.cls.__name__}>"
+
+
+class DurableObjectStub:
+    """A client-side handle on one object: ``await stub.method(...)`` or ``await stub.fetch(url)``."""
+
+    _dolab_passable = True
+
+    def __init__(self, ns: DurableObjectNamespace, id: ids.DurableObjectId) -> None:
+        self._ns = ns
+        self.id = id
+        self._broken: BaseException | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.id.name
+
+    def __getattr__(self, name: str) -> RpcMethod:
+        if name.startswith("_"):
+            raise RpcError(
+                f"{name!r} cannot be called over RPC: names starting with '_' are private to the object."
+            )
+        return RpcMethod(self, name)
+
+    def fetch(self, input: str | Request, init: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Send an HTTP-style request to the object's ``fetch`` handler; returns a ``Response``."""
+        options = dict(init or {}, **kwargs)
+        unknown = set(options) - {"method", "headers", "body"}
+        if unknown:
+            raise TypeError(f"fetch() got unknown options {sorted(unknown)}; allowed: method, headers, body")
+        request = input if isinstance(input, Request) else Request(input, **options)
+        return self._ns.lab._enter(self._invoke("fetch", "fetch", request, None))
+
+    async def _invoke(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
+        if self._broken is not None:
+            raise ResetError(
+                f"This stub is broken: the object was reset ({self._broken}). Create a new stub with get() or getByName()."
+            )
+        caller = current_host.get()
+        if caller is not None:
+            caller.commit()  # output gate: an outgoing call waits for the caller's writes
+        host = self._ns.host(self.id)
+        self._ns.lab._count("requests")
+        try:
+            result = await host.call(kind, name, args, kwargs)
+        except ResetError as exc:
+            self._broken = exc
+            raise
+        finally:
+            if caller is not None:
+                await caller.wait_open()
+        if kind == "fetch" and not isinstance(result, Response):
+            raise TypeError(f"fetch() handler must return a Response, got {type(result).__name__}")
+        return result
+
+    def __repr__(self) -> str:
+        return f"<DurableObjectStub {self._ns.binding} {self.id!r}>"
+
+
+class RpcMethod:
+    """``stub.add``: calling it sends the call; awaiting the result waits for the reply."""
+
+    __slots__ = ("_name", "_stub")
+
+    def __init__(self, stub: DurableObjectStub, name: str) -> None:
+        self._stub = stub
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stub = self._stub
+        # Copied now, at call time: later changes by the caller cannot reach the object.
+        copied_args = to_wire(list(args), "RPC")
+        copied_kwargs = to_wire(kwargs, "RPC")
+        return stub._ns.lab._enter(stub._invoke("rpc", self._name, copied_args, copied_kwargs))
+
+    def __repr__(self) -> str:
+        return f"<RpcMethod {self._stub._ns.binding}.{self._name}>"
