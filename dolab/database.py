@@ -220,9 +220,9 @@ class Database:
             if name in ("table_info", "table_xinfo") and str(arg2 or "").lower().startswith("_cf_"):
                 return f"access to {arg2} is prohibited."
             return None
-        if action in (sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE):
-            if str(arg2).lower() not in _ALLOWED_VTABLES:
-                return f"virtual table module {arg2!r} is not allowed."
+        vtable = action in (sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE)
+        if vtable and str(arg2).lower() not in _ALLOWED_VTABLES:
+            return f"virtual table module {arg2!r} is not allowed."
         if action == sqlite3.SQLITE_FUNCTION and str(arg2).lower() in _DENIED_FUNCTIONS:
             return f"not authorized to use function: {arg2}"
         if action in _NAMED_ACTIONS or action in (sqlite3.SQLITE_CREATE_VTABLE,):

@@ -13,7 +13,7 @@ import collections
 import contextlib
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dolab.database import Database, object_file
@@ -136,7 +136,9 @@ class ObjectHost:
         if kind == "fetch":
             handler = getattr(instance, "fetch", None)
             if handler is None:
-                raise RpcError(f"{type(instance).__name__} has no fetch() handler; define `async def fetch(self, request)`.")
+                raise RpcError(
+                    f"{type(instance).__name__} has no fetch() handler; define `async def fetch(self, request)`."
+                )
             return handler(args)
         if name in RESERVED:
             raise RpcError(f'"{name}" is a handler that the runtime calls; it cannot be called over RPC.')
@@ -155,7 +157,7 @@ class ObjectHost:
             cls = self.ns.cls
             self.generation += 1
             ctx = DurableObjectState(self, self.generation)
-            instance = cls.__new__(cls)
+            instance = cls.__new__(cls)  # type: ignore[call-overload]
             instance.ctx = ctx
             instance.env = self.lab.env
             self.ctx = ctx

@@ -61,7 +61,7 @@ class _External:
         return (yield from asyncio.wrap_future(future, loop=caller).__await__())
 
     def __repr__(self) -> str:
-        return f"<pending dolab call {self.coro.__qualname__}>"
+        return f"<pending dolab call {getattr(self.coro, '__qualname__', self.coro)}>"
 
 
 class Lab:

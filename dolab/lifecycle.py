@@ -62,7 +62,7 @@ class Lifecycle:
 
     def _evict_lru(self) -> None:
         excess = len(self.active) - self.lab.max_active
-        victims = []
+        victims: list[ObjectHost] = []
         for host in self.active:  # oldest first; stop as soon as enough are found
             if len(victims) >= excess:
                 break
@@ -95,6 +95,8 @@ class Lifecycle:
             _, _, host, epoch = heapq.heappop(slow)
             if host.idle_epoch == epoch and host.idle():
                 host.deactivate("evicted")
-        upcoming = [d for d in (next(iter(idle.values()))[0] if idle else None, slow[0][0] if slow else None) if d is not None]
+        upcoming = [next(iter(idle.values()))[0]] if idle else []
+        if slow:
+            upcoming.append(slow[0][0])
         if upcoming:
             self._arm(min(upcoming))

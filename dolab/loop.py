@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import functools
 import selectors
 import threading
 from collections.abc import Coroutine
@@ -61,7 +62,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self.vnow = 0.0
         self.drives = 0
-        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type,arg-type]
 
     def time(self) -> float:
         return self.vnow
@@ -136,10 +137,12 @@ class LoopThread:
                 coro.close()
                 continue
             task = self.loop.create_task(self.drive(coro))
-            task.add_done_callback(lambda t, cf=cf: _transfer(t, cf))
-            cf.add_done_callback(
-                lambda f, t=task: f.cancelled() and self.loop.call_soon_threadsafe(t.cancel)
-            )
+            task.add_done_callback(functools.partial(_transfer, cf=cf))
+            cf.add_done_callback(functools.partial(self._cancel_if_cancelled, task=task))
+
+    def _cancel_if_cancelled(self, cf: concurrent.futures.Future[Any], task: asyncio.Task[Any]) -> None:
+        if cf.cancelled():
+            self.loop.call_soon_threadsafe(task.cancel)
 
     async def drive(self, awaitable: Any) -> Any:
         """Await ``awaitable`` on the lab loop, letting the clock jump while it waits."""

@@ -55,7 +55,8 @@ class DurableObjectNamespace:
         """A stub for ``id``. Does not create the object; the first call does."""
         if not isinstance(id, ids.DurableObjectId):
             raise InvalidIdError(
-                f"get() needs a DurableObjectId (from idFromName/newUniqueId/idFromString), got {type(id).__name__}: {id!r:.60}"
+                "get() needs a DurableObjectId (from idFromName/newUniqueId/idFromString), "
+                f"got {type(id).__name__}: {id!r:.60}"
             )
         if id._key != self._key:
             raise InvalidIdError(f"Durable Object ID is not valid for this namespace. ({id.toString()})")
@@ -145,7 +146,8 @@ class DurableObjectStub:
     async def _invoke(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         if self._broken is not None:
             raise ResetError(
-                f"This stub is broken: the object was reset ({self._broken}). Create a new stub with get() or getByName()."
+                f"This stub is broken: the object was reset ({self._broken}). "
+                "Create a new stub with get() or getByName()."
             )
         caller = current_host.get()
         if caller is not None:
