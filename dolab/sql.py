@@ -7,6 +7,7 @@ is that ``rowsRead`` counts rows returned (plus rows changed), not rows SQLite s
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from dolab.storage import DurableObjectStorage
 
 _MAX_SAFE_INT = 2**53
+# SQLite's authorizer sees the old name of a renamed table, not the new one; check the text.
+_RENAME_TO_CF = re.compile(r"\bRENAME\s+TO\s+[\"'`\[]?_cf_", re.IGNORECASE)
 
 
 def split_statements(query: str) -> list[str]:
@@ -160,6 +163,11 @@ class SqlStorage:
         if not statements:
             raise SqlError("SQL code did not contain a statement.")
         values = tuple(_check_binding(v, i) for i, v in enumerate(bindings, start=1))
+        for statement in statements:
+            if _RENAME_TO_CF.search(statement):
+                raise SqlError(
+                    "not authorized: renaming a table to a name starting with _cf_ is prohibited: SQLITE_AUTH"
+                )
         host = self._storage._live()
         db = host.database()
         db.begin()
@@ -174,7 +182,7 @@ class SqlStorage:
             cursor = conn.execute(statements[-1], values)
             rows = cursor.fetchall()
         except sqlite3.ProgrammingError as exc:
-            if many:
+            if many and conn.in_transaction:
                 db.savepoint("_cf_exec", "ROLLBACK TO")
                 db.savepoint("_cf_exec", "RELEASE")
             if "number of bindings" in str(exc):
@@ -183,7 +191,9 @@ class SqlStorage:
                 ) from None
             raise SqlError(f"{exc}: SQLITE_MISUSE") from None
         except sqlite3.Error as exc:
-            if many:
+            # ON CONFLICT ROLLBACK and a few fatal errors end the whole transaction, not just the statement.
+            db.in_txn = conn.in_transaction
+            if many and db.in_txn:
                 db.savepoint("_cf_exec", "ROLLBACK TO")
                 db.savepoint("_cf_exec", "RELEASE")
             raise sql_error(exc, db) from None
