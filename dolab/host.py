@@ -240,28 +240,36 @@ class ObjectHost:
         generation = self.generation
 
         async def run() -> Any:
-            awaitable = callback() if callable(callback) else callback
-            if not inspect.isawaitable(awaitable):
-                return awaitable
             try:
+                awaitable = callback() if callable(callback) else callback
+                if not inspect.isawaitable(awaitable):
+                    return awaitable
                 async with asyncio.timeout(BCW_TIMEOUT):
                     return await awaitable
             except TimeoutError:
+                self._reset_after_bcw(reset_on_error, generation)
                 raise ResetError(
                     f"blockConcurrencyWhile() callback ran longer than {BCW_TIMEOUT:g} s; the object was reset."
                 ) from None
+            except BaseException:
+                # Reset now, in this step, before the pending implicit commit can run.
+                self._reset_after_bcw(reset_on_error, generation)
+                raise
 
         task = self.loop.create_task(run())
         self._hold(task)
 
         def done(t: asyncio.Task[Any]) -> None:
             self._release(t)
-            failed = not t.cancelled() and t.exception() is not None
-            if failed and reset_on_error and self.generation == generation:
-                self.reset()
+            if not t.cancelled():
+                t.exception()  # retrieved here: an un-awaited failing callback must not log noise
 
         task.add_done_callback(done)
         return task
+
+    def _reset_after_bcw(self, reset_on_error: bool, generation: int) -> None:
+        if reset_on_error and self.generation == generation:
+            self.reset()
 
     def wait_until(self, awaitable: Awaitable[Any]) -> None:
         future = asyncio.ensure_future(awaitable)
