@@ -83,7 +83,8 @@ class ObjectHost:
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self.passing = False
         self.open_waiters: list[asyncio.Future[None]] = []
-        self.pending: set[asyncio.Future[Any]] = set()
+        self.pending: set[asyncio.Future[Any]] = set()  # waitUntil
+        self.background: set[asyncio.Task[Any]] = set()  # tasks the object started (its "timers")
         self.txn_depth = 0
         self.commit_deferred = False
         self.idle_epoch = 0
@@ -279,10 +280,18 @@ class ObjectHost:
             self.pending.discard(f)
             if not f.cancelled():
                 f.exception()  # retrieved: a failing waitUntil must not log "never retrieved"
-            if self.inflight == 0:
-                self.lab._lifecycle.maybe_idle(self)
 
         future.add_done_callback(done)
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Count a task the object started: while one is pending, the object cannot hibernate."""
+        self.background.add(task)
+        task.add_done_callback(self._untrack)
+
+    def _untrack(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if self.inflight == 0 and self.instance is not None:
+            self.lab._lifecycle.maybe_idle(self)
 
     # -- storage ----------------------------------------------------------------------------------
 
@@ -430,10 +439,13 @@ class ObjectHost:
         self.ctx = None
         self.generation += 1
         self.kv_cache = {}
+        for task in list(self.background):
+            task.cancel()  # an evicted object's timers die with it
         self.ns._store_cold(self, state, image, empty)
 
     def idle(self) -> bool:
-        return self.inflight == 0 and not self.pending and self.instance is not None
+        return self.inflight == 0 and self.instance is not None
 
     def hibernatable(self) -> bool:
-        return not self.pending
+        """Cloudflare's condition, as far as dolab can see it: nothing the object started is pending."""
+        return not self.background

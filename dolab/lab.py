@@ -105,6 +105,7 @@ class Lab:
         self._thread = LoopThread()
         self._loop = self._thread.loop
         self._lifecycle = Lifecycle(self)
+        self._loop.set_task_factory(_track_object_tasks)
         self.env = SimpleNamespace(**(vars or {}))
         self.namespaces: dict[str, DurableObjectNamespace] = {}
         for binding, cls in (durable_objects or {}).items():
@@ -258,6 +259,15 @@ class Lab:
     def __repr__(self) -> str:
         bindings = ", ".join(f"{b}={ns.cls.__name__}" for b, ns in self.namespaces.items())
         return f"<Lab seed={self.seed} t={self.now:g}s {bindings}>"
+
+
+def _track_object_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+    """Task factory of the lab loop: a task started by object code is that object's "timer"."""
+    task = asyncio.Task(coro, loop=loop, **kwargs)
+    host = current_host.get()
+    if host is not None:
+        host.track(task)
+    return task
 
 
 async def _await(awaitable: Awaitable[T]) -> T:

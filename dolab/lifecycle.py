@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from dolab.lab import Lab
 
 
+WAIT_UNTIL_LIMIT = 15 * 60.0
+
+
 class Lifecycle:
     """Idle timers for every active object of one lab (lab thread only)."""
 
@@ -43,13 +46,20 @@ class Lifecycle:
         self.idle.pop(host, None)
 
     def maybe_idle(self, host: ObjectHost) -> None:
+        """Start the idle timer of ``host``: 10 s to hibernation, or 70-140 s to eviction."""
         if not host.idle():
             return
+        host.idle_epoch += 1  # any earlier timer of this object is now stale
         now = self.lab._loop.time()
+        self.idle.pop(host, None)
         if host.hibernatable():
-            self.idle.pop(host, None)
             deadline = now + self.lab.hibernate_after
             self.idle[host] = (deadline, host.idle_epoch)
+        elif host.pending:
+            # waitUntil keeps the object from eviction (up to 15 minutes on Cloudflare); when it
+            # settles, the object is idle again and this runs once more.
+            deadline = now + WAIT_UNTIL_LIMIT
+            heapq.heappush(self.slow, (deadline, next(self._seq), host, host.idle_epoch))
         else:
             low, high = self.lab.evict_after
             deadline = now + self.lab.rng.uniform(low, high)
