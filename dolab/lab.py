@@ -108,8 +108,12 @@ class Lab:
         self._loop.set_task_factory(_track_object_tasks)
         self.env = SimpleNamespace(**(vars or {}))
         self.namespaces: dict[str, DurableObjectNamespace] = {}
-        for binding, cls in (durable_objects or {}).items():
-            self.bind(binding, cls)
+        try:
+            for binding, cls in (durable_objects or {}).items():
+                self.bind(binding, cls)
+        except BaseException:
+            self._thread.close()
+            raise
 
     def bind(self, binding: str, cls: type) -> DurableObjectNamespace:
         """Add a Durable Object binding: ``env.<binding>`` becomes a namespace of ``cls``."""

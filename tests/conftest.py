@@ -53,7 +53,8 @@ def kv_snapshot(lab: Lab, stub: Any) -> dict[str, Any]:
 
     async def grab(instance: Any, ctx: Any) -> dict[str, Any]:
         kv = dict(await ctx.storage.list())
-        tables = [r["name"] for r in ctx.storage.sql.exec("PRAGMA table_list") if not r["name"].startswith(("_cf_", "sqlite_"))]
+        listed = ctx.storage.sql.exec("PRAGMA table_list")
+        tables = [r["name"] for r in listed if not r["name"].startswith(("_cf_", "sqlite_"))]
         sql = {t: ctx.storage.sql.exec(f'SELECT * FROM "{t}"').raw().toArray() for t in sorted(tables)}
         return {"kv": kv, "sql": sql}
 

@@ -248,4 +248,5 @@ def test_a_reset_instance_cannot_touch_storage() -> None:
 
         (outcome,) = lab.run(main())
         assert isinstance(outcome, ResetError)
-        assert lab.run(lab.run_in_durable_object(lab.env.ACCOUNT.getByName("stale"), lambda o, c: c.storage.list())) == {}
+        fresh = lab.env.ACCOUNT.getByName("stale")
+        assert lab.run(lab.run_in_durable_object(fresh, lambda o, c: c.storage.list())) == {}

@@ -100,7 +100,13 @@ def test_dicts_arrive_as_jsdict_with_attribute_access(box_lab: Lab) -> None:
 
 @pytest.mark.parametrize(
     ("value", "type_name"),
-    [((1, 2), "tuple"), (bytearray(b"x"), "bytearray"), ({1, 2}, "set"), (object(), "object"), ([{"a": (1,)}], "tuple")],
+    [
+        ((1, 2), "tuple"),
+        (bytearray(b"x"), "bytearray"),
+        ({1, 2}, "set"),
+        (object(), "object"),
+        ([{"a": (1,)}], "tuple"),
+    ],
 )
 def test_unsupported_arguments_are_refused_at_call_time(box_lab: Lab, value: Any, type_name: str) -> None:
     stub = box_lab.env.BOX.getByName("a")

@@ -113,7 +113,8 @@ def test_delete_all_clears_kv_and_sql(lab: Lab) -> None:
         ctx.storage.sql.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
         ctx.storage.sql.exec("CREATE VIEW v AS SELECT * FROM t")
         await ctx.storage.deleteAll()
-        tables = [r.name for r in ctx.storage.sql.exec("PRAGMA table_list") if not r.name.startswith(("_cf_", "sqlite_"))]
+        listed = ctx.storage.sql.exec("PRAGMA table_list")
+        tables = [r.name for r in listed if not r.name.startswith(("_cf_", "sqlite_"))]
         return await ctx.storage.list(), tables
 
     assert inside(lab, body) == ({}, [])

@@ -1,0 +1,116 @@
+"""The virtual clock: sleeps take no wall time, time only moves forward, runs are repeatable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from dolab import DurableObject, Lab, LabError
+
+
+class Sleeper(DurableObject):
+    async def nap(self, seconds: float) -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(seconds)
+        return loop.time() - start
+
+    async def wait_too_long(self) -> str:
+        try:
+            await asyncio.wait_for(asyncio.sleep(3600), timeout=5)
+        except TimeoutError:
+            return "timed out"
+        return "finished"
+
+    async def new_ids(self, n: int) -> list[str]:
+        return [self.env.SLEEPER.newUniqueId().toString() for _ in range(n)]
+
+
+@pytest.fixture
+def sleepy() -> Any:
+    with Lab(durable_objects={"SLEEPER": Sleeper}) as lab:
+        yield lab
+
+
+def test_a_day_of_sleep_takes_no_wall_time(sleepy: Lab) -> None:
+    started = time.monotonic()
+    assert sleepy.run(sleepy.env.SLEEPER.getByName("s").nap(86_400)) == 86_400
+    assert sleepy.now == 86_400
+    assert time.monotonic() - started < 2
+
+
+def test_timeouts_follow_the_virtual_clock(sleepy: Lab) -> None:
+    assert sleepy.run(sleepy.env.SLEEPER.getByName("s").wait_too_long()) == "timed out"
+    assert sleepy.now == pytest.approx(5)
+
+
+def test_advance_and_run_until(sleepy: Lab) -> None:
+    assert sleepy.advance(2.5) == 2.5
+    sleepy.run(until=10)
+    assert sleepy.now == 10
+    with pytest.raises(LabError, match=r"clock never goes back \(got -1\)"):
+        sleepy.advance(-1)
+    with pytest.raises(LabError, match=r"cannot run until t=5: the clock already reads t=10"):
+        sleepy.run(until=5)
+    assert sleepy.now == 10
+    with pytest.raises(LabError, match="either an awaitable or until"):
+        sleepy.run()
+
+
+def test_concurrent_sleeps_overlap(sleepy: Lab) -> None:
+    stubs = [sleepy.env.SLEEPER.getByName(f"s{i}") for i in range(3)]
+
+    async def main() -> list[float]:
+        return await asyncio.gather(*(s.nap(10 * (i + 1)) for i, s in enumerate(stubs)))
+
+    assert sleepy.run(main()) == [10, 20, 30]
+    assert sleepy.now == 30
+
+
+def test_time_between_cells_does_not_pass(sleepy: Lab) -> None:
+    sleepy.run(sleepy.env.SLEEPER.getByName("s").nap(1))
+    time.sleep(0.05)
+    assert sleepy.now == 1
+
+
+def test_same_seed_same_run_different_seed_different_run() -> None:
+    def trace(seed: int) -> list[Any]:
+        with Lab(durable_objects={"SLEEPER": Sleeper}, seed=seed) as lab:
+            ids = lab.run(lab.env.SLEEPER.getByName("x").new_ids(3))
+            lab.advance(100)
+            return [ids, lab.now, lab.statistics()]
+
+    assert trace(1) == trace(1)
+    assert trace(1) != trace(2)
+
+
+def test_two_labs_have_separate_clocks() -> None:
+    with Lab(durable_objects={"SLEEPER": Sleeper}) as a, Lab(durable_objects={"SLEEPER": Sleeper}) as b:
+        a.advance(50)
+        assert (a.now, b.now) == (50, 0)
+
+
+def test_a_closed_lab_refuses_work() -> None:
+    lab = Lab(durable_objects={"SLEEPER": Sleeper})
+    lab.close()
+    with pytest.raises(LabError, match="this lab is closed"):
+        lab.run(lab.env.SLEEPER.getByName("x").nap(1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hibernate_after": 0}, "hibernate_after must be a positive number of seconds, got 0"),
+        ({"evict_after": (140, 70)}, r"evict_after must be \(low, high\) seconds"),
+        ({"max_active": 0}, "max_active must be an int >= 1, got 0"),
+        ({"storage_latency": -1}, "storage_latency must be >= 0 seconds, got -1"),
+        ({"durable_objects": {"not a name": Sleeper}}, "binding name must be an identifier"),
+        ({"durable_objects": {"X": dict}}, "needs a DurableObject subclass"),
+    ],
+)
+def test_bad_lab_configuration(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(LabError, match=message):
+        Lab(**kwargs)
