@@ -153,7 +153,12 @@ class Lab:
             coro = awaitable
         else:
             coro = _await(awaitable)  # type: ignore[arg-type]
-        return self._thread.submit(coro).result()  # type: ignore[no-any-return]
+        future = self._thread.submit(coro)
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except KeyboardInterrupt:
+            future.cancel()  # Jupyter's "interrupt kernel": stop the lab's side too
+            raise
 
     def advance(self, seconds: float) -> float:
         """Let ``seconds`` pass on the lab clock (everything due meanwhile happens); returns ``now``."""
