@@ -56,7 +56,7 @@ def remote_copy(exc: BaseException) -> BaseException:
     except Exception:
         copy = DurableObjectError(f"{kind.__name__}: {exc}")
     flags = {k: getattr(exc, k) for k in ("retryable", "overloaded", "durableObjectReset") if hasattr(exc, k)}
-    mark_remote(copy, remote=getattr(exc, "remote", True), **flags)
+    mark_remote(copy, remote=True, **flags)  # it was raised by (or reached through) the object
     # Cloudflare sends no stack trace; we keep the original as the cause so learners can debug.
     copy.__cause__ = exc
     return copy

@@ -32,7 +32,6 @@ class DurableObjectNamespace:
         self._hosts: dict[bytes, ObjectHost] = {}
         # Cold objects: id bytes -> state letter (+ compressed database image in memory mode).
         self._cold: dict[bytes, bytes] = {}
-        self._names: dict[bytes, str] = {}
         self.location_hints: dict[bytes, str] = {}
 
     # -- ids ------------------------------------------------------------------------------------
@@ -77,10 +76,6 @@ class DurableObjectNamespace:
     def host(self, id: ids.DurableObjectId) -> ObjectHost:
         host = self._hosts.get(id._raw)
         if host is None:
-            if id.name is not None:
-                self._names.setdefault(id._raw, id.name)
-            elif id._raw in self._names:
-                id = ids.DurableObjectId(id._raw, id._key, self._names[id._raw])
             host = ObjectHost(self, id, self._cold.pop(id._raw, None))
             self._hosts[id._raw] = host
         return host
@@ -94,7 +89,6 @@ class DurableObjectNamespace:
                 path = self.lab.persist / self.cls.__name__ / f"{host.id.toString()}.sqlite"
                 if path.exists():
                     os.remove(path)
-            self._names.pop(host.raw, None)
             return
         self._cold[host.raw] = state[0].encode() + (image or b"")
         self.lab._count(state)
@@ -107,7 +101,9 @@ class DurableObjectNamespace:
             folder = self.lab.persist / self.cls.__name__
             if folder.is_dir():
                 raws.update(bytes.fromhex(p.stem) for p in folder.glob("*.sqlite"))
-        return [ids.DurableObjectId(raw, self._key, self._names.get(raw)) for raw in sorted(raws)]
+        # Names are not kept for cold objects (a million names would cost memory); ids are.
+        names = {raw: host.id.name for raw, host in self._hosts.items()}
+        return [ids.DurableObjectId(raw, self._key, names.get(raw)) for raw in sorted(raws)]
 
     def __repr__(self) -> str:
         return f"<DurableObjectNamespace {self.binding} of {self.cls.__name__}>"
