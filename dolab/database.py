@@ -12,6 +12,7 @@ id, never by its name, so no name can reach the file system.
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import zlib
 from pathlib import Path
@@ -19,10 +20,17 @@ from typing import Any
 
 from dolab.errors import SqlError
 
+# sqlite3 caches prepared statements by their text, and SQLite asks the authorizer only when a
+# statement is prepared. dolab's own statements start with this per-process marker, so no user
+# statement can ever share their cache entry (and skip the authorizer).
+INTERNAL = f"/*dolab:{secrets.token_hex(8)}*/ "
+
 # Limits of SQLite-backed Durable Objects (Cloudflare's documented values).
-MAX_LENGTH = 2_000_000  # max string/BLOB/row, so key + value <= 2 MB
+MAX_LENGTH = 2_000_000  # key + value <= 2 MB; checked by dolab before SQLite sees the row
 LIMITS = {
-    sqlite3.SQLITE_LIMIT_LENGTH: MAX_LENGTH,
+    # SQLite's own length limit also counts a row's header bytes, so it sits a little higher
+    # and the 2 MB rule above is the one a put meets.
+    sqlite3.SQLITE_LIMIT_LENGTH: MAX_LENGTH + 1024,
     sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
     sqlite3.SQLITE_LIMIT_COLUMN: 100,
     sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 100,
@@ -138,7 +146,7 @@ class Database:
         """True if nothing was ever stored: no KV pair, no table, no metadata."""
         with self.privileged():
             row = self.conn.execute(
-                "/*dolab*/ SELECT (SELECT count(*) FROM _cf_KV) + (SELECT count(*) FROM _cf_METADATA)"
+                INTERNAL + "SELECT (SELECT count(*) FROM _cf_KV) + (SELECT count(*) FROM _cf_METADATA)"
                 " + (SELECT count(*) FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\')"
             ).fetchone()
         return bool(row[0] == 0)
@@ -150,7 +158,7 @@ class Database:
         if not self.in_txn:
             self.internal = True
             try:
-                self.conn.execute("BEGIN")
+                self.conn.execute(INTERNAL + "BEGIN")
             finally:
                 self.internal = False
             self.in_txn = True
@@ -162,7 +170,7 @@ class Database:
             self.in_txn = False
             self.internal = True
             try:
-                self.conn.execute("COMMIT")
+                self.conn.execute(INTERNAL + "COMMIT")
             finally:
                 self.internal = False
 
@@ -171,14 +179,14 @@ class Database:
             self.in_txn = False
             self.internal = True
             try:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute(INTERNAL + "ROLLBACK")
             finally:
                 self.internal = False
 
     def savepoint(self, name: str, verb: str) -> None:
         self.internal = True
         try:
-            self.conn.execute(f"{verb} {name}")
+            self.conn.execute(f"{INTERNAL}{verb} {name}")
         finally:
             self.internal = False
 
@@ -187,9 +195,9 @@ class Database:
 
     def size(self) -> int:
         with self.privileged():
-            pages = self.conn.execute("/*dolab*/ PRAGMA page_count").fetchone()[0]
-            free = self.conn.execute("/*dolab*/ PRAGMA freelist_count").fetchone()[0]
-            page = self.conn.execute("/*dolab*/ PRAGMA page_size").fetchone()[0]
+            pages = self.conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]
+            free = self.conn.execute(INTERNAL + "PRAGMA freelist_count").fetchone()[0]
+            page = self.conn.execute(INTERNAL + "PRAGMA page_size").fetchone()[0]
         return int((pages - free) * page)
 
     # -- what user SQL may do --------------------------------------------------------------------

@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from dolab.database import Database, object_file
+from dolab.database import INTERNAL, Database, object_file
 from dolab.errors import (
     DolabError,
     DurableObjectAbort,
@@ -330,7 +330,7 @@ class ObjectHost:
             return cache[key]
         db = self.database()
         with db.privileged() as conn:
-            row = conn.execute("/*dolab*/ SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(INTERNAL + "SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
         blob = None if row is None else row[0]
         if len(cache) > 4096:  # a bounded cache, like Cloudflare's (which is 16 MiB soft)
             cache.clear()
@@ -338,7 +338,7 @@ class ObjectHost:
         return blob
 
     def kv_list(self, where: list[str], args: list[Any], reverse: bool, limit: int | None) -> list[Any]:
-        sql = "/*dolab*/ SELECT key, value FROM _cf_KV"
+        sql = INTERNAL + "SELECT key, value FROM _cf_KV"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY key DESC" if reverse else " ORDER BY key"
@@ -352,7 +352,7 @@ class ObjectHost:
         db = self.database()
         db.begin()
         with db.privileged() as conn:
-            conn.executemany("/*dolab*/ INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", pairs)
+            conn.executemany(INTERNAL + "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", pairs)
         self.kv_cache.update(pairs)
 
     def kv_delete(self, keys: list[str]) -> int:
@@ -361,7 +361,7 @@ class ObjectHost:
         count = 0
         with db.privileged() as conn:
             for key in keys:
-                count += conn.execute("/*dolab*/ DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
+                count += conn.execute(INTERNAL + "DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
                 self.kv_cache[key] = None
         return count
 
@@ -369,16 +369,16 @@ class ObjectHost:
         db = self.database()
         db.begin()
         with db.privileged() as conn:
-            conn.execute("/*dolab*/ DELETE FROM _cf_KV")
-            conn.execute("/*dolab*/ DELETE FROM _cf_METADATA")
+            conn.execute(INTERNAL + "DELETE FROM _cf_KV")
+            conn.execute(INTERNAL + "DELETE FROM _cf_METADATA")
             schema = conn.execute(
-                "/*dolab*/ SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
+                INTERNAL + "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
                 "AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             ).fetchall()
-            conn.execute("PRAGMA defer_foreign_keys = ON")
+            conn.execute(INTERNAL + "PRAGMA defer_foreign_keys = ON")
             for kind, name in schema:
                 quoted = '"' + name.replace('"', '""') + '"'
-                conn.execute(f"DROP {kind.upper()} IF EXISTS {quoted}")
+                conn.execute(f"{INTERNAL}DROP {kind.upper()} IF EXISTS {quoted}")
         self.kv_cache.clear()
 
     @contextlib.contextmanager
@@ -391,8 +391,11 @@ class ObjectHost:
         try:
             yield
         except BaseException:
-            db.savepoint(name, "ROLLBACK TO")
-            db.savepoint(name, "RELEASE")
+            if db.conn.in_transaction:
+                db.savepoint(name, "ROLLBACK TO")
+                db.savepoint(name, "RELEASE")
+            else:  # an ON CONFLICT ROLLBACK already ended the whole transaction
+                db.in_txn = False
             self.kv_cache.clear()
             raise
         else:

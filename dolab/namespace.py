@@ -13,7 +13,7 @@ from dolab import ids
 from dolab.errors import InvalidIdError, LabError, ResetError, RpcError
 from dolab.fetch import Request, Response
 from dolab.host import ObjectHost, current_host
-from dolab.values import to_wire
+from dolab.values import short, to_wire
 
 if TYPE_CHECKING:
     from dolab.lab import Lab
@@ -55,7 +55,7 @@ class DurableObjectNamespace:
         if not isinstance(id, ids.DurableObjectId):
             raise InvalidIdError(
                 "get() needs a DurableObjectId (from idFromName/newUniqueId/idFromString), "
-                f"got {type(id).__name__}: {id!r:.60}"
+                f"got {type(id).__name__}: {short(id)}"
             )
         if id._key != self._key:
             raise InvalidIdError(f"Durable Object ID is not valid for this namespace. ({id.toString()})")

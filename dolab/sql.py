@@ -12,16 +12,19 @@ import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dolab.database import sql_error
-from dolab.errors import SqlError, StorageTypeError
+from dolab.database import INTERNAL, Database, sql_error
+from dolab.errors import SqlError, StorageRangeError, StorageTypeError
 from dolab.values import JsDict
+from dolab.values import short as _short
 
 if TYPE_CHECKING:
     from dolab.storage import DurableObjectStorage
 
 _MAX_SAFE_INT = 2**53
-# SQLite's authorizer sees the old name of a renamed table, not the new one; check the text.
-_RENAME_TO_CF = re.compile(r"\bRENAME\s+TO\s+[\"'`\[]?_cf_", re.IGNORECASE)
+# SQLite's authorizer sees the old name of a renamed table, not the new one, so a statement
+# that may rename runs inside a savepoint and is undone if a reserved name appears.
+_RENAME = re.compile(r"\bRENAME\b", re.IGNORECASE)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def split_statements(query: str) -> list[str]:
@@ -56,13 +59,29 @@ def _has_code(statement: str) -> bool:
     return False
 
 
+def _reserved_names_appeared(db: Database) -> bool:
+    with db.privileged() as conn:
+        row = conn.execute(
+            INTERNAL + "SELECT count(*) FROM sqlite_master WHERE name LIKE '\\_cf\\_%' ESCAPE '\\' "
+            "AND name NOT IN ('_cf_KV', '_cf_METADATA')"
+        ).fetchone()
+    return bool(row[0])
+
+
 def _check_binding(value: Any, index: int) -> Any:
+    if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
+        raise StorageRangeError(f"SQL binding {index} is {value}, outside SQLite's 64-bit integer range")
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StorageTypeError(f"SQL binding {index} {_short(value)} is not valid UTF-8 (lone surrogate)") from None
     if value is None or type(value) in (int, float, str, bytes):
         return value
     if isinstance(value, memoryview):
         return bytes(value)
     raise StorageTypeError(
-        f"SQL binding {index} has type {type(value).__name__} ({value!r:.60}); "
+        f"SQL binding {index} has type {type(value).__name__} ({_short(value)}); "
         "bindings must be None, int, float, str or bytes."
     )
 
@@ -159,21 +178,20 @@ class SqlStorage:
         returned cursor belong to the last one. A failing call changes nothing."""
         if not isinstance(query, str):
             raise StorageTypeError(f"sql.exec() needs the query as a str, got {type(query).__name__}")
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StorageTypeError(f"sql.exec() query {_short(query)} is not valid UTF-8 (lone surrogate)") from None
         statements = split_statements(query)
         if not statements:
             raise SqlError("SQL code did not contain a statement.")
         values = tuple(_check_binding(v, i) for i, v in enumerate(bindings, start=1))
-        for statement in statements:
-            if _RENAME_TO_CF.search(statement):
-                raise SqlError(
-                    "not authorized: renaming a table to a name starting with _cf_ is prohibited: SQLITE_AUTH"
-                )
         host = self._storage._live()
         db = host.database()
         db.begin()
         conn = db.conn
         before = conn.total_changes
-        many = len(statements) > 1
+        many = len(statements) > 1 or any(_RENAME.search(st) for st in statements)
         if many:
             db.savepoint("_cf_exec", "SAVEPOINT")
         try:
@@ -198,6 +216,10 @@ class SqlStorage:
                 db.savepoint("_cf_exec", "RELEASE")
             raise sql_error(exc, db) from None
         if many:
+            if _reserved_names_appeared(db):
+                db.savepoint("_cf_exec", "ROLLBACK TO")
+                db.savepoint("_cf_exec", "RELEASE")
+                raise SqlError("not authorized: table names starting with _cf_ are reserved: SQLITE_AUTH")
             db.savepoint("_cf_exec", "RELEASE")
         columns = [d[0] for d in cursor.description] if cursor.description else []
         written = conn.total_changes - before

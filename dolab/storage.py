@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from dolab.database import MAX_LENGTH
 from dolab.errors import ResetError, StorageError, StorageRangeError, StorageTypeError
 from dolab.sql import SqlStorage
-from dolab.values import JsDict, to_wire
+from dolab.values import JsDict, short, to_wire
 
 if TYPE_CHECKING:
     from dolab.host import ObjectHost
 
 MAX_KEYS = 128
+MAX_LIST_LIMIT = 2**53
 _MISSING: Any = object()
 _GET_OPTIONS = frozenset({"allowConcurrency", "noCache"})
 _PUT_OPTIONS = frozenset({"allowConcurrency", "allowUnconfirmed", "noCache"})
@@ -67,12 +68,16 @@ def _check_options(options: Any, allowed: frozenset[str], method: str) -> dict[s
 
 def _check_key(key: Any, method: str) -> str:
     if type(key) is not str:
-        raise StorageTypeError(f"{method}() keys must be str, got {type(key).__name__}: {key!r:.60}")
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        raise StorageTypeError(f"{method}() key {key!r:.60} is not valid UTF-8 (lone surrogate)") from None
+        raise StorageTypeError(f"{method}() keys must be str, got {type(key).__name__}: {short(key)}")
+    _check_utf8(key, f"{method}() key")
     return key
+
+
+def _check_utf8(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StorageTypeError(f"{what} {short(text)} is not valid UTF-8 (lone surrogate)") from None
 
 
 def _check_keys(keys: list[Any], method: str) -> list[str]:
@@ -86,7 +91,7 @@ def _encode(key: str, value: Any) -> bytes:
     size = len(key.encode()) + len(blob)
     if size > MAX_LENGTH:
         raise StorageRangeError(
-            f"string or blob too big: SQLITE_TOOBIG (key {key!r:.40} + value = {size:,} bytes; "
+            f"string or blob too big: SQLITE_TOOBIG (key {short(key, 40)} + value = {size:,} bytes; "
             f"a SQLite-backed Durable Object allows key + value <= {MAX_LENGTH:,} bytes)"
         )
     return blob
@@ -147,20 +152,24 @@ class DurableObjectStorage:
         """Pairs in UTF-8 byte order of keys, narrowed by start/startAfter/end/prefix/limit."""
         opts = _check_options(options, _LIST_OPTIONS, "list")
         for name in ("start", "startAfter", "end", "prefix"):
-            if name in opts and type(opts[name]) is not str:
-                raise StorageTypeError(
-                    f"list() option {name!r} must be str, got {type(opts[name]).__name__}: {opts[name]!r:.60}"
-                )
+            if name in opts:
+                if type(opts[name]) is not str:
+                    raise StorageTypeError(
+                        f"list() option {name!r} must be str, got {type(opts[name]).__name__}: {short(opts[name])}"
+                    )
+                _check_utf8(opts[name], f"list() option {name!r}")
         if "start" in opts and "startAfter" in opts:
             raise StorageTypeError("list() cannot be called with both start and startAfter values.")
         if "reverse" in opts and type(opts["reverse"]) is not bool:
-            raise StorageTypeError(f"list() option 'reverse' must be bool, got {opts['reverse']!r:.60}")
+            raise StorageTypeError(f"list() option 'reverse' must be bool, got {short(opts['reverse'])}")
         limit = opts.get("limit")
         if limit is not None:
             if type(limit) is not int:
-                raise StorageTypeError(f"list() option 'limit' must be int, got {limit!r:.60}")
+                raise StorageTypeError(f"list() option 'limit' must be int, got {short(limit)}")
             if limit <= 0:
                 raise StorageTypeError(f"List limit must be positive. (got {limit})")
+            if limit > MAX_LIST_LIMIT:
+                raise StorageRangeError(f"list() limit {limit} is larger than a JS number can hold exactly (2**53)")
         where: list[str] = []
         args: list[Any] = []
         if "start" in opts:

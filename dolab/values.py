@@ -29,6 +29,12 @@ class JsDict(dict):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters with an ellipsis, for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def to_wire(value: Any, where: str = "RPC", _depth: int = 0) -> Any:
     """Validate ``value`` and return a deep copy of it, dicts as :class:`JsDict`.
 
@@ -46,7 +52,7 @@ def to_wire(value: Any, where: str = "RPC", _depth: int = 0) -> Any:
         for k, v in value.items():
             if type(k) is not str:
                 raise TypeError(
-                    f"dict key {k!r} of type {type(k).__name__} cannot be sent over {where}: "
+                    f"dict key {short(k)} of type {type(k).__name__} cannot be sent over {where}: "
                     "keys become JS object properties and must be str."
                 )
             out[k] = to_wire(v, where, _depth + 1)

@@ -1,0 +1,74 @@
+"""Where objects live and how long each hop takes, on the lab's clock (simulation layer).
+
+Attach a :class:`Network` to a lab (``Lab(..., network=Network())``) and every stub call pays
+a one-way transit from the caller's region to the object's region and back. An object is placed
+once, on its first request: in its location hint's region if the first ``get()`` gave one,
+otherwise in the Durable Object region with the lowest RTT from the caller. It never moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from dolab.geo import Geography
+from dolab.latency import LatencyModel
+from dolab.trace import Trace, current_request
+
+if TYPE_CHECKING:
+    from dolab.lab import Lab
+    from dolab.namespace import DurableObjectNamespace
+
+
+class Network:
+    """Geography + latency model + placement + the trace that records each hop."""
+
+    def __init__(self, latency: LatencyModel | None = None, geo: Geography | None = None,
+                 trace: Trace | None = None) -> None:
+        self.geo = geo or Geography.load()
+        self.latency = latency or LatencyModel()
+        self.trace = trace if trace is not None else Trace()
+        self.lab: Lab | None = None
+        self.placements: dict[tuple[str, bytes], str] = {}
+        self._nearest: dict[str, str] = {}
+
+    def attach(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def nearest_do_region(self, region: str) -> str:
+        """The Durable Object region with the lowest RTT from ``region``."""
+        if region not in self._nearest:
+            candidates = self.geo.do_regions
+            self._nearest[region] = min(
+                candidates, key=lambda r: (self.latency.rtt_ms(self.geo, region, r.code), r.code)
+            ).code
+        return self._nearest[region]
+
+    def place(self, ns: DurableObjectNamespace, raw: bytes, caller_region: str) -> str:
+        """The region of an object: decided on its first request, then fixed."""
+        key = (ns.binding, raw)
+        region = self.placements.get(key)
+        if region is None:
+            hint = ns.location_hints.get(raw)
+            region = self.geo.hint_region(hint).code if hint else self.nearest_do_region(caller_region)
+            self.placements[key] = region
+        return region
+
+    def placement_of(self, ns: DurableObjectNamespace, raw: bytes) -> str | None:
+        return self.placements.get((ns.binding, raw))
+
+    async def transit(self, src: str, dst: str, kind: str = "network", detail: str = "",
+                      rtt_ms: float | None = None) -> None:
+        """One way from ``src`` to ``dst``: half a sampled round trip, recorded as a hop."""
+        assert self.lab is not None, "attach the network to a lab first"
+        base = self.latency.rtt_ms(self.geo, src, dst) if rtt_ms is None else rtt_ms
+        delay = self.latency.sample_ms(base, self.lab.rng) / 2000.0
+        loop = self.lab._loop
+        start = loop.time()
+        await asyncio.sleep(delay)
+        self.trace.hop(kind, start, loop.time(), src, dst, detail)
+
+    async def round_trip_started(self) -> None:
+        request = current_request.get()
+        if request is not None:
+            request.round_trips += 1
