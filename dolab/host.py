@@ -26,6 +26,7 @@ from dolab.errors import (
     mark_remote,
 )
 from dolab.objects import DurableObjectState
+from dolab.trace import current_request
 from dolab.values import to_wire
 
 if TYPE_CHECKING:
@@ -88,12 +89,24 @@ class ObjectHost:
         self.txn_depth = 0
         self.commit_deferred = False
         self.idle_epoch = 0
+        self.queued = 0
 
     # -- events ---------------------------------------------------------------------------------
 
+    @property
+    def region(self) -> str | None:
+        """Where the object lives (simulation only): fixed at its first request."""
+        network = self.lab.network
+        return None if network is None else network.placement_of(self.ns, self.raw)
+
     async def call(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         """Deliver one event (an RPC call, a fetch, a test callback) and return its copied result."""
+        arrived = self.loop.time()
         await self._enter_gate()
+        if self.lab.cpu_per_event:
+            await self._use_cpu(arrived)
+        elif self.lab.network is not None and self.loop.time() > arrived:
+            self._record("queue", arrived, self.loop.time())
         self.inflight += 1
         self.idle_epoch += 1
         self.lab._lifecycle.busy(self)
@@ -126,6 +139,28 @@ class ObjectHost:
             self.inflight -= 1
             if self.inflight == 0:
                 self.lab._lifecycle.maybe_idle(self)
+
+    async def _use_cpu(self, arrived: float) -> None:
+        """One object, one thread: each event keeps the object busy for ``cpu_per_event``."""
+        holder = asyncio.current_task()
+        self._hold(holder)
+        self.queued += 1
+        started = self.loop.time()
+        try:
+            await asyncio.sleep(self.lab.cpu_per_event)
+        finally:
+            self.queued -= 1
+            self._release(holder)
+        if self.lab.network is not None:
+            if started > arrived:
+                self._record("queue", arrived, started)
+            self._record("cpu", started, self.loop.time())
+
+    def _record(self, kind: str, start: float, end: float) -> None:
+        network = self.lab.network
+        if network is not None:
+            region = self.region or ""
+            network.trace.hop(kind, start, end, region, region, self.ns.binding)
 
     def _check_generation(self, generation: int) -> None:
         if self.generation != generation:
@@ -231,11 +266,13 @@ class ObjectHost:
         holder = asyncio.current_task()
         if hold:
             self._hold(holder)
+        start = self.loop.time()
         try:
             await asyncio.sleep(self.lab.storage_latency)
         finally:
             if hold:
                 self._release(holder)
+        self._record("storage", start, self.loop.time())
 
     def block_concurrency_while(self, callback: Any, reset_on_error: bool) -> asyncio.Task[Any]:
         generation = self.generation
@@ -321,8 +358,12 @@ class ObjectHost:
             self.db.commit()
 
     def count_rows(self, read: int, written: int) -> None:
+        """Count one storage operation (billing rows, and the current request's storage ops)."""
         self.lab._rows[0] += read
         self.lab._rows[1] += written
+        request = current_request.get()
+        if request is not None:
+            request.storage_ops += 1
 
     def kv_read(self, key: str) -> bytes | None:
         cache = self.kv_cache

@@ -22,6 +22,7 @@ from dolab.ids import DurableObjectId
 from dolab.lifecycle import Lifecycle
 from dolab.loop import LoopThread
 from dolab.namespace import DurableObjectNamespace, DurableObjectStub
+from dolab.network import Network
 from dolab.objects import DurableObject
 
 T = TypeVar("T")
@@ -76,6 +77,10 @@ class Lab:
         evict_after: range of idle seconds before a non-hibernatable object is evicted (70-140).
         max_active: objects kept in memory at most; the least recently used idle ones go first.
         storage_latency: simulated seconds each awaited storage call takes (default 0).
+        cpu_per_event: simulated CPU seconds each event keeps its object busy (default 0); with
+            it, one object serves at most ``1 / cpu_per_event`` events per second.
+        network: a :class:`~dolab.network.Network`: stub calls then pay transit time between the
+            caller's region and the object's, and every hop is recorded in ``network.trace``.
     """
 
     def __init__(
@@ -89,8 +94,13 @@ class Lab:
         evict_after: tuple[float, float] = (70.0, 140.0),
         max_active: int = 10_000,
         storage_latency: float = 0.0,
+        cpu_per_event: float = 0.0,
+        network: Network | None = None,
     ) -> None:
         _check_config(hibernate_after, evict_after, max_active, storage_latency)
+        if not isinstance(cpu_per_event, (int, float)) or cpu_per_event < 0:
+            raise LabError(f"cpu_per_event must be >= 0 seconds, got {cpu_per_event!r}")
+        self.cpu_per_event = float(cpu_per_event)
         self.seed = seed
         self.rng = random.Random(seed)
         self.persist = Path(persist).resolve() if persist is not None else None
@@ -106,6 +116,9 @@ class Lab:
         self._loop = self._thread.loop
         self._lifecycle = Lifecycle(self)
         self._loop.set_task_factory(_track_object_tasks)
+        self.network = network
+        if network is not None:
+            network.attach(self)
         self.env = SimpleNamespace(**(vars or {}))
         self.namespaces: dict[str, DurableObjectNamespace] = {}
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextvars
 import functools
 import selectors
 import threading
@@ -73,9 +74,9 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = VirtualLoop()
-        self._inbox: collections.deque[tuple[Any, concurrent.futures.Future[Any]]] = (
-            collections.deque()
-        )
+        self._inbox: collections.deque[
+            tuple[Any, concurrent.futures.Future[Any], contextvars.Context]
+        ] = collections.deque()
         self._lock = threading.Lock()
         self._kick_pending = False
         self._kick_loops: set[int] = set()
@@ -98,7 +99,8 @@ class LoopThread:
             coro.close()
             raise LabError("this lab is closed; create a new Lab()")
         cf: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._inbox.append((coro, cf))
+        # The caller's context variables (e.g. the simulated region it stands in) go along.
+        self._inbox.append((coro, cf, contextvars.copy_context()))
         if not defer:
             self.kick()
         return cf
@@ -132,11 +134,11 @@ class LoopThread:
         with self._lock:
             self._kick_pending = False
         while self._inbox:
-            coro, cf = self._inbox.popleft()
+            coro, cf, context = self._inbox.popleft()
             if cf.cancelled():
                 coro.close()
                 continue
-            task = self.loop.create_task(self.drive(coro))
+            task = self.loop.create_task(self.drive(coro), context=context)
             task.add_done_callback(functools.partial(_transfer, cf=cf))
             cf.add_done_callback(functools.partial(self._cancel_if_cancelled, task=task))
 

@@ -13,6 +13,7 @@ from dolab import ids
 from dolab.errors import InvalidIdError, LabError, ResetError, RpcError
 from dolab.fetch import Request, Response
 from dolab.host import ObjectHost, current_host
+from dolab.trace import current_region
 from dolab.values import short, to_wire
 
 if TYPE_CHECKING:
@@ -148,14 +149,24 @@ class DurableObjectStub:
         caller = current_host.get()
         if caller is not None:
             caller.commit()  # output gate: an outgoing call waits for the caller's writes
-        host = self._ns.host(self.id)
-        self._ns.lab._count("requests")
+        ns = self._ns
+        host = ns.host(self.id)
+        ns.lab._count("requests")
+        network = ns.lab.network
+        src = (caller.region if caller is not None else current_region.get()) if network else None
+        dst = None
+        if network is not None and src is not None:
+            dst = network.place(ns, self.id._raw, src)
+            network.count_round_trip(dst)
+            await network.transit(src, dst, "network", f"{ns.binding}.{name}")
         try:
             result = await host.call(kind, name, args, kwargs)
         except ResetError as exc:
             self._broken = exc
             raise
         finally:
+            if dst is not None and src is not None and network is not None:
+                await network.transit(dst, src, "network", f"{ns.binding}.{name} reply")
             if caller is not None:
                 await caller.wait_open()
         if kind == "fetch" and not isinstance(result, Response):

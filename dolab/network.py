@@ -68,7 +68,9 @@ class Network:
         await asyncio.sleep(delay)
         self.trace.hop(kind, start, loop.time(), src, dst, detail)
 
-    async def round_trip_started(self) -> None:
+    def count_round_trip(self, target_region: str) -> None:
+        """Count one round trip for the current request and note where it went."""
         request = current_request.get()
         if request is not None:
             request.round_trips += 1
+            request.target_region = target_region

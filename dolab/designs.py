@@ -1,0 +1,120 @@
+"""The cart, built three ways, for the same workload (simulation layer).
+
+Each design is a small class with ``async handle(user, op, sku)``, run by a stateless worker at
+the user's nearest edge. Every design does the same logical work per request: ``ops`` storage
+operations (``ops - 1`` reads and one write for add/remove, ``ops`` reads for a view).
+
+- :class:`ExternalDbDesign`: the traditional stack. Every storage operation is a round trip to
+  one database in its home region, which queues when it is busy.
+- :class:`DoPerUserDesign`: one Durable Object per user, placed near the user's first request,
+  with its storage beside it. One round trip per request; storage operations cost ~0.
+- :class:`GlobalDoDesign`: one Durable Object for everybody: the hot-spot anti-pattern. One
+  object has one thread, so it saturates at ``1 / cpu_per_event`` requests per second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dolab.externaldb import ExternalDatabase
+from dolab.objects import DurableObject
+
+
+class CartObject(DurableObject):
+    """A per-user cart: the DO of :class:`DoPerUserDesign`."""
+
+    async def handle(self, op: str, sku: str, ops: int) -> int:
+        storage = self.ctx.storage
+        key = f"item:{sku}"
+        if op == "view":
+            for _ in range(ops):
+                await storage.get(key)
+            return 0
+        qty = (await storage.get(key)) or 0
+        for _ in range(ops - 2):
+            await storage.get("profile")
+        qty = qty + 1 if op == "add" else max(0, qty - 1)
+        await storage.put(key, qty)
+        return int(qty)
+
+
+class GlobalCartObject(DurableObject):
+    """Every user's cart inside one object: the DO of :class:`GlobalDoDesign`."""
+
+    async def handle(self, user: str, op: str, sku: str, ops: int) -> int:
+        storage = self.ctx.storage
+        key = f"{user}:item:{sku}"
+        if op == "view":
+            for _ in range(ops):
+                await storage.get(key)
+            return 0
+        qty = (await storage.get(key)) or 0
+        for _ in range(ops - 2):
+            await storage.get(f"{user}:profile")
+        qty = qty + 1 if op == "add" else max(0, qty - 1)
+        await storage.put(key, qty)
+        return int(qty)
+
+
+class ExternalDbDesign:
+    """Stateless worker + one external database: ``ops`` database round trips per request."""
+
+    name = "external-db"
+
+    def __init__(self, db: ExternalDatabase, ops: int) -> None:
+        self.db = db
+        self.ops = ops
+
+    async def setup(self) -> None:
+        self.db.conn.execute(
+            "CREATE TABLE IF NOT EXISTS cart (user TEXT, sku TEXT, qty INTEGER, PRIMARY KEY (user, sku))"
+        )
+        self.db.conn.execute("CREATE TABLE IF NOT EXISTS profile (user TEXT PRIMARY KEY, name TEXT)")
+
+    async def handle(self, user: str, op: str, sku: str) -> Any:
+        q = self.db.query
+        if op == "view":
+            for _ in range(self.ops):
+                await q("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+            return 0
+        rows = await q("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+        for _ in range(self.ops - 2):
+            await q("SELECT name FROM profile WHERE user = ?", user)
+        qty = (rows[0][0] if rows else 0) + (1 if op == "add" else -1)
+        await q("INSERT OR REPLACE INTO cart VALUES (?, ?, ?)", user, sku, max(0, qty))
+        return max(0, qty)
+
+
+class DoPerUserDesign:
+    """One Durable Object per user: one round trip to it; storage is local."""
+
+    name = "do-per-user"
+
+    def __init__(self, env: Any, ops: int) -> None:
+        self.env = env
+        self.ops = ops
+
+    async def setup(self) -> None:
+        return None
+
+    async def handle(self, user: str, op: str, sku: str) -> Any:
+        return await self.env.CART.getByName(user).handle(op, sku, self.ops)
+
+
+class GlobalDoDesign:
+    """One Durable Object for everybody: every request queues for the same single thread."""
+
+    name = "global-do"
+
+    def __init__(self, env: Any, ops: int) -> None:
+        self.env = env
+        self.ops = ops
+
+    async def setup(self) -> None:
+        return None
+
+    async def handle(self, user: str, op: str, sku: str) -> Any:
+        return await self.env.GLOBAL_CART.getByName("global").handle(user, op, sku, self.ops)
+
+
+DESIGNS = ("external-db", "do-per-user", "global-do")
