@@ -50,11 +50,11 @@ def main(argv: list[str]) -> None:
         sh(BIN / "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *argv[1:])
     elif verb == "check":
         setup()
-        sh(PY, "-m", "ruff", "check", "dolab", "tests", "bench", "dev.py")
+        sh(PY, "-m", "ruff", "check", "dolab", "tests", "bench", "data", "dev.py")
         sh(PY, "-m", "mypy")
     elif verb == "test":
         setup()
-        sh(PY, "-m", "ruff", "check", "dolab", "tests", "bench", "dev.py")
+        sh(PY, "-m", "ruff", "check", "dolab", "tests", "bench", "data", "dev.py")
         sh(PY, "-m", "mypy")
         sh(PY, "-m", "pytest", *argv[1:])
     elif verb == "bench":
