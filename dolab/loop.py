@@ -41,9 +41,8 @@ class _VirtualSelector:
         loop = self._loop
         scheduled = loop._scheduled  # type: ignore[attr-defined]
         if loop.drives > 0 and scheduled:
-            events = self._real.select(0)
-            if events:
-                return events
+            # Jump without polling: work handed over from another thread lands in the ready
+            # queue first (call_soon_threadsafe), and a non-empty ready queue never gets here.
             # asyncio drops cancelled handles from the head before it calls select().
             when = scheduled[0]._when
             if when > loop.vnow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -87,7 +88,9 @@ def simulate(
 async def _drive(lab: Lab, design: Any, workload: Workload, trace: Trace,
                  progress: Callable[[float], None] | None) -> None:
     await design.setup()
-    rng = lab.rng
+    # The workload draws from its own stream (derived from the lab's seed), so every design sees
+    # exactly the same users, operations and arrival times; jitter draws cannot shift them.
+    rng = random.Random(f"dolab-workload-{lab.seed}")
     geo = lab.network.geo if lab.network else None
     assert geo is not None
     weights = region_weights(geo, workload.regions)
