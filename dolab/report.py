@@ -30,7 +30,8 @@ def requests_frame(trace: Trace | Iterable[Trace]) -> pd.DataFrame:
 
 def hops_frame(trace: Trace) -> pd.DataFrame:
     """One row per hop, with ``offset_ms`` from the start of its request (for waterfalls)."""
-    frame = pd.DataFrame([asdict(h) for h in trace.hops], columns=["request", "kind", "start", "end", "src", "dst", "detail"])
+    columns = ["request", "kind", "start", "end", "src", "dst", "detail"]
+    frame = pd.DataFrame([asdict(h) for h in trace.hops], columns=columns)
     sent = {r.id: r.sent for r in trace.requests}
     frame["ms"] = (frame["end"] - frame["start"]) * 1000.0
     frame["offset_ms"] = (frame["start"] - frame["request"].map(sent)) * 1000.0
