@@ -92,7 +92,9 @@ def mm1_simpy(customers: int, seed: int) -> tuple[float, float]:
     return customers / wall, statistics.fmean(waits)
 
 
-def interleaved(fns: dict[str, Callable[[], tuple[float, float]]], repeats: int) -> dict[str, list[tuple[float, float]]]:
+def interleaved(
+    fns: dict[str, Callable[[], tuple[float, float]]], repeats: int
+) -> dict[str, list[tuple[float, float]]]:
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
