@@ -1,5 +1,9 @@
 """dolab: learn Cloudflare Durable Objects in Python, in-process, on a virtual clock.
 
+Runtime: ``Lab``, ``DurableObject`` and friends. Simulation: ``simulate``, ``Workload``,
+``Network``, ``LatencyModel``, ``Geography``, ``ExternalDatabase``, ``Trace``. Presentation
+(DataFrames and charts; imports pandas) lives in ``dolab.report``, imported on its own.
+
 Runtime names follow Cloudflare's Python Workers API, so a class written against dolab ports to
 production by changing ``from dolab import DurableObject`` to ``from workers import DurableObject``.
 """
@@ -19,14 +23,21 @@ from dolab.errors import (
     StorageRangeError,
     StorageTypeError,
 )
+from dolab.externaldb import ExternalDatabase
 from dolab.fetch import Headers, Request, Response
+from dolab.geo import Geography, Region
 from dolab.ids import DurableObjectId
 from dolab.lab import Lab, LabStatistics
+from dolab.latency import LatencyModel
 from dolab.namespace import DurableObjectNamespace, DurableObjectStub
+from dolab.network import Network
 from dolab.objects import DurableObject, DurableObjectState
+from dolab.simulate import simulate
 from dolab.sql import SqlStorageCursor
 from dolab.storage import DurableObjectStorage
+from dolab.trace import Trace
 from dolab.values import JsDict
+from dolab.workload import Workload
 
 __version__ = "0.1.0"
 
@@ -40,12 +51,17 @@ __all__ = [
     "DurableObjectState",
     "DurableObjectStorage",
     "DurableObjectStub",
+    "ExternalDatabase",
+    "Geography",
     "Headers",
     "InvalidIdError",
     "JsDict",
     "Lab",
     "LabError",
     "LabStatistics",
+    "LatencyModel",
+    "Network",
+    "Region",
     "Request",
     "ResetError",
     "Response",
@@ -55,6 +71,9 @@ __all__ = [
     "StorageError",
     "StorageRangeError",
     "StorageTypeError",
+    "Trace",
+    "Workload",
+    "simulate",
 ]
 
 for _name in __all__:

@@ -100,7 +100,7 @@ EMPTY_IMAGE = _empty_image()
 class Database:
     """The open database of one active object."""
 
-    __slots__ = ("conn", "denied", "in_txn", "internal", "on_begin", "path")
+    __slots__ = ("cache", "conn", "denied", "in_txn", "internal", "on_begin", "path")
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self.conn = conn
@@ -109,6 +109,7 @@ class Database:
         self.internal = False
         self.denied: str | None = None
         self.on_begin: Any = None  # set by the host: schedules the commit at the next await
+        self.cache: dict[str, bytes | None] = {}  # KV values as stored, like Cloudflare's cache
         for limit, value in LIMITS.items():
             conn.setlimit(limit, value)
         conn.set_authorizer(self._authorize)
@@ -175,6 +176,7 @@ class Database:
                 self.internal = False
 
     def rollback(self) -> None:
+        self.cache.clear()
         if self.in_txn:
             self.in_txn = False
             self.internal = True
@@ -182,6 +184,60 @@ class Database:
                 self.conn.execute(INTERNAL + "ROLLBACK")
             finally:
                 self.internal = False
+
+    # -- the hidden KV table ------------------------------------------------------------------------
+
+    def kv_read(self, key: str) -> bytes | None:
+        cache = self.cache
+        if key in cache:
+            return cache[key]
+        with self.privileged() as conn:
+            row = conn.execute(INTERNAL + "SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
+        blob = None if row is None else row[0]
+        if len(cache) > 4096:  # a bounded cache, like Cloudflare's (which is 16 MiB soft)
+            cache.clear()
+        cache[key] = blob
+        return blob
+
+    def kv_list(self, where: list[str], args: list[Any], reverse: bool, limit: int | None) -> list[Any]:
+        sql = INTERNAL + "SELECT key, value FROM _cf_KV"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY key DESC" if reverse else " ORDER BY key"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self.privileged() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def kv_write(self, pairs: list[tuple[str, bytes]]) -> None:
+        self.begin()
+        with self.privileged() as conn:
+            conn.executemany(INTERNAL + "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", pairs)
+        self.cache.update(pairs)
+
+    def kv_delete(self, keys: list[str]) -> int:
+        self.begin()
+        count = 0
+        with self.privileged() as conn:
+            for key in keys:
+                count += conn.execute(INTERNAL + "DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
+                self.cache[key] = None
+        return count
+
+    def delete_all(self) -> None:
+        self.begin()
+        with self.privileged() as conn:
+            conn.execute(INTERNAL + "DELETE FROM _cf_KV")
+            conn.execute(INTERNAL + "DELETE FROM _cf_METADATA")
+            schema = conn.execute(
+                INTERNAL + "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
+                "AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            ).fetchall()
+            conn.execute(INTERNAL + "PRAGMA defer_foreign_keys = ON")
+            for kind, name in schema:
+                quoted = '"' + name.replace('"', '""') + '"'
+                conn.execute(f"{INTERNAL}DROP {kind.upper()} IF EXISTS {quoted}")
+        self.cache.clear()
 
     def savepoint(self, name: str, verb: str) -> None:
         self.internal = True

@@ -13,6 +13,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from dolab.errors import LabError, SqlError
+from dolab.network import Network
 from dolab.trace import current_region, current_request
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class ExternalDatabase:
     """``await db.query(sql, *params)`` from any worker; rows come back as tuples."""
 
     def __init__(self, lab: Lab, region: str, *, connections: int = 8, service_ms: float = 2.0) -> None:
-        if lab.network is None:
+        if not isinstance(lab.network, Network):
             raise LabError("ExternalDatabase needs a lab with a network: Lab(..., network=Network())")
         if not isinstance(connections, int) or connections < 1:
             raise LabError(f"connections must be an int >= 1, got {connections!r}")

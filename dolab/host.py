@@ -16,7 +16,8 @@ import inspect
 from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from dolab.database import INTERNAL, Database, object_file
+from dolab.context import current_request
+from dolab.database import Database, object_file
 from dolab.errors import (
     DolabError,
     DurableObjectAbort,
@@ -26,7 +27,6 @@ from dolab.errors import (
     mark_remote,
 )
 from dolab.objects import DurableObjectState
-from dolab.trace import current_request
 from dolab.values import to_wire
 
 if TYPE_CHECKING:
@@ -78,7 +78,6 @@ class ObjectHost:
         self.db: Database | None = None
         self.cold_image: bytes | None = cold[1:] if cold else None
         self.was = chr(cold[0]) if cold else "new"  # state before this activation
-        self.kv_cache: dict[str, bytes | None] = {}
         self.inflight = 0
         self.holders: list[asyncio.Task[Any] | None] = []
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -160,7 +159,7 @@ class ObjectHost:
         network = self.lab.network
         if network is not None:
             region = self.region or ""
-            network.trace.hop(kind, start, end, region, region, self.ns.binding)
+            network.record(kind, start, end, region, region, self.ns.binding)
 
     def _check_generation(self, generation: int) -> None:
         if self.generation != generation:
@@ -365,63 +364,6 @@ class ObjectHost:
         if request is not None:
             request.storage_ops += 1
 
-    def kv_read(self, key: str) -> bytes | None:
-        cache = self.kv_cache
-        if key in cache:
-            return cache[key]
-        db = self.database()
-        with db.privileged() as conn:
-            row = conn.execute(INTERNAL + "SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
-        blob = None if row is None else row[0]
-        if len(cache) > 4096:  # a bounded cache, like Cloudflare's (which is 16 MiB soft)
-            cache.clear()
-        cache[key] = blob
-        return blob
-
-    def kv_list(self, where: list[str], args: list[Any], reverse: bool, limit: int | None) -> list[Any]:
-        sql = INTERNAL + "SELECT key, value FROM _cf_KV"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY key DESC" if reverse else " ORDER BY key"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        db = self.database()
-        with db.privileged() as conn:
-            return conn.execute(sql, args).fetchall()
-
-    def kv_write(self, pairs: list[tuple[str, bytes]]) -> None:
-        db = self.database()
-        db.begin()
-        with db.privileged() as conn:
-            conn.executemany(INTERNAL + "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)", pairs)
-        self.kv_cache.update(pairs)
-
-    def kv_delete(self, keys: list[str]) -> int:
-        db = self.database()
-        db.begin()
-        count = 0
-        with db.privileged() as conn:
-            for key in keys:
-                count += conn.execute(INTERNAL + "DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
-                self.kv_cache[key] = None
-        return count
-
-    def delete_all(self) -> None:
-        db = self.database()
-        db.begin()
-        with db.privileged() as conn:
-            conn.execute(INTERNAL + "DELETE FROM _cf_KV")
-            conn.execute(INTERNAL + "DELETE FROM _cf_METADATA")
-            schema = conn.execute(
-                INTERNAL + "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
-                "AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            ).fetchall()
-            conn.execute(INTERNAL + "PRAGMA defer_foreign_keys = ON")
-            for kind, name in schema:
-                quoted = '"' + name.replace('"', '""') + '"'
-                conn.execute(f"{INTERNAL}DROP {kind.upper()} IF EXISTS {quoted}")
-        self.kv_cache.clear()
-
     @contextlib.contextmanager
     def savepoint(self, txn: Any = None) -> Iterator[None]:
         db = self.database()
@@ -437,12 +379,12 @@ class ObjectHost:
                 db.savepoint(name, "RELEASE")
             else:  # an ON CONFLICT ROLLBACK already ended the whole transaction
                 db.in_txn = False
-            self.kv_cache.clear()
+            db.cache.clear()
             raise
         else:
             if txn is not None and txn.rolled_back:
                 db.savepoint(name, "ROLLBACK TO")
-                self.kv_cache.clear()
+                db.cache.clear()
             db.savepoint(name, "RELEASE")
         finally:
             self.txn_depth -= 1
@@ -455,10 +397,9 @@ class ObjectHost:
     def reset(self) -> None:
         """Drop the instance and every uncommitted write; the next event constructs anew."""
         if self.db is not None:
-            self.db.rollback()
+            self.db.rollback()  # also empties its cache
         self.txn_depth = 0
         self.commit_deferred = False
-        self.kv_cache.clear()
         self.instance = None
         self.ctx = None
         self.generation += 1
@@ -482,7 +423,6 @@ class ObjectHost:
         self.instance = None
         self.ctx = None
         self.generation += 1
-        self.kv_cache = {}
         for task in list(self.background):
             task.cancel()  # an evicted object's timers die with it
         self.ns._store_cold(self, state, image, empty)

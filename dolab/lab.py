@@ -16,13 +16,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from dolab.context import Transport
 from dolab.errors import LabError
 from dolab.host import ObjectHost, current_host
 from dolab.ids import DurableObjectId
 from dolab.lifecycle import Lifecycle
 from dolab.loop import LoopThread
 from dolab.namespace import DurableObjectNamespace, DurableObjectStub
-from dolab.network import Network
 from dolab.objects import DurableObject
 
 T = TypeVar("T")
@@ -95,7 +95,7 @@ class Lab:
         max_active: int = 10_000,
         storage_latency: float = 0.0,
         cpu_per_event: float = 0.0,
-        network: Network | None = None,
+        network: Transport | None = None,
     ) -> None:
         _check_config(hibernate_after, evict_after, max_active, storage_latency)
         if not isinstance(cpu_per_event, (int, float)) or cpu_per_event < 0:

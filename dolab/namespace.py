@@ -10,10 +10,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from dolab import ids
+from dolab.context import current_region
 from dolab.errors import InvalidIdError, LabError, ResetError, RpcError
 from dolab.fetch import Request, Response
 from dolab.host import ObjectHost, current_host
-from dolab.trace import current_region
 from dolab.values import short, to_wire
 
 if TYPE_CHECKING:

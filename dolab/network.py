@@ -68,6 +68,10 @@ class Network:
         await asyncio.sleep(delay)
         self.trace.hop(kind, start, loop.time(), src, dst, detail)
 
+    def record(self, kind: str, start: float, end: float, src: str, dst: str, detail: str = "") -> None:
+        """Record a hop that the runtime timed itself (queueing, CPU, storage)."""
+        self.trace.hop(kind, start, end, src, dst, detail)
+
     def count_round_trip(self, target_region: str) -> None:
         """Count one round trip for the current request and note where it went."""
         request = current_request.get()

@@ -81,18 +81,17 @@ def simulate(
             handler = DoPerUserDesign(lab.env, workload.ops)
         else:
             handler = GlobalDoDesign(lab.env, workload.ops)
-        lab.run(_drive(lab, handler, workload, trace, progress))
+        lab.run(_drive(lab, network, handler, workload, trace, progress))
     return trace
 
 
-async def _drive(lab: Lab, design: Any, workload: Workload, trace: Trace,
+async def _drive(lab: Lab, network: Network, design: Any, workload: Workload, trace: Trace,
                  progress: Callable[[float], None] | None) -> None:
     await design.setup()
     # The workload draws from its own stream (derived from the lab's seed), so every design sees
     # exactly the same users, operations and arrival times; jitter draws cannot shift them.
     rng = random.Random(f"dolab-workload-{lab.seed}")
-    geo = lab.network.geo if lab.network else None
-    assert geo is not None
+    geo = network.geo
     weights = region_weights(geo, workload.regions)
     pick_region = Chooser(list(weights), list(weights.values()), rng)
     home = {f"user-{i}": pick_region() for i in range(workload.users)}
@@ -118,14 +117,14 @@ async def _drive(lab: Lab, design: Any, workload: Workload, trace: Trace,
         current_request.set(record)
         current_region.set(region)
         sku = skus[rng.randrange(len(skus))]
-        last_mile = lab.network.latency.last_mile_ms if lab.network else 0.0
-        await lab.network.transit(region, region, "last_mile", "user -> edge", rtt_ms=last_mile)  # type: ignore[union-attr]
+        last_mile = network.latency.last_mile_ms
+        await network.transit(region, region, "last_mile", "user -> edge", rtt_ms=last_mile)
         try:
             await design.handle(user, record.op, sku)
         except Exception as exc:  # a failed request is a result, not a crash of the run
             record.ok = False
             record.error = f"{type(exc).__name__}: {exc}"
-        await lab.network.transit(region, region, "last_mile", "edge -> user", rtt_ms=last_mile)  # type: ignore[union-attr]
+        await network.transit(region, region, "last_mile", "edge -> user", rtt_ms=last_mile)
         record.done = loop.time()
 
     if workload.rate is not None:

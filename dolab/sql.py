@@ -210,6 +210,8 @@ class SqlStorage:
             raise SqlError(f"{exc}: SQLITE_MISUSE") from None
         except sqlite3.Error as exc:
             # ON CONFLICT ROLLBACK and a few fatal errors end the whole transaction, not just the statement.
+            if db.in_txn and not conn.in_transaction:
+                db.cache.clear()  # earlier uncommitted KV writes went with it
             db.in_txn = conn.in_transaction
             if many and db.in_txn:
                 db.savepoint("_cf_exec", "ROLLBACK TO")

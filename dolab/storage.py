@@ -138,12 +138,12 @@ class DurableObjectStorage:
             wanted = sorted(set(_check_keys(keys, "get")))
             found = JsDict()
             for key in wanted:
-                blob = host.kv_read(key)
+                blob = host.database().kv_read(key)
                 if blob is not None:
                     found[key] = pickle.loads(blob)
             host.count_rows(max(1, len(wanted)), 0)
             return StorageResult(found, host, not opts.get("allowConcurrency"))
-        blob = host.kv_read(_check_key(keys, "get"))
+        blob = host.database().kv_read(_check_key(keys, "get"))
         host.count_rows(1, 0)
         value = None if blob is None else pickle.loads(blob)
         return StorageResult(value, host, not opts.get("allowConcurrency"))
@@ -190,7 +190,7 @@ class DurableObjectStorage:
                 where.append("key < ?")
                 args.append(upper)
         host = self._live()
-        pairs = host.kv_list(where, args, bool(opts.get("reverse")), limit)
+        pairs = host.database().kv_list(where, args, bool(opts.get("reverse")), limit)
         result = JsDict((k, pickle.loads(v)) for k, v in pairs)
         host.count_rows(max(1, len(result)), 0)
         return StorageResult(result, host, not opts.get("allowConcurrency"))
@@ -212,7 +212,7 @@ class DurableObjectStorage:
             checked = _check_key(key, "put")
             encoded = [(checked, _encode(checked, value))]
         host = self._live()
-        host.kv_write(encoded)
+        host.database().kv_write(encoded)
         host.count_rows(0, len(encoded))
         return StorageResult(None, host)
 
@@ -222,11 +222,11 @@ class DurableObjectStorage:
         if isinstance(keys, list):
             checked = _check_keys(keys, "delete")
             host = self._live()
-            count = host.kv_delete(sorted(set(checked)))
+            count = host.database().kv_delete(sorted(set(checked)))
             host.count_rows(0, max(1, count))
             return StorageResult(count, host)
         host = self._live()
-        existed = host.kv_delete([_check_key(keys, "delete")]) == 1
+        existed = host.database().kv_delete([_check_key(keys, "delete")]) == 1
         host.count_rows(0, 1)
         return StorageResult(existed, host)
 
@@ -236,7 +236,7 @@ class DurableObjectStorage:
         host = self._live()
         if host.txn_depth:
             raise StorageError("Cannot call deleteAll() within a transaction")
-        host.delete_all()
+        host.database().delete_all()
         return StorageResult(None, host)
 
     def sync(self) -> StorageResult:

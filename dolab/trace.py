@@ -8,13 +8,11 @@ presentation layer's job (:mod:`dolab.report`); nothing here imports pandas.
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass, field
 
-current_request: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
-    "dolab_current_request", default=None
-)
-current_region: contextvars.ContextVar[str | None] = contextvars.ContextVar("dolab_current_region", default=None)
+from dolab.context import current_region, current_request
+
+__all__ = ["Hop", "RequestRecord", "Sample", "Trace", "current_region", "current_request"]
 
 
 @dataclass(slots=True)
