@@ -1,4 +1,4 @@
-"""The README's quick start runs exactly as written."""
+"""The README's examples run exactly as written."""
 
 from __future__ import annotations
 
@@ -16,3 +16,10 @@ def test_readme_quick_start_runs() -> None:
     namespace: dict[str, object] = {"__name__": "readme_quick_start"}
     exec(compile(block.group(1), "README.md", "exec"), namespace)
     assert namespace["lab"].now >= 15  # type: ignore[attr-defined]
+
+
+def test_every_readme_python_block_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
