@@ -20,40 +20,33 @@ from dolab.externaldb import ExternalDatabase
 from dolab.objects import DurableObject
 
 
+async def cart_operation(storage: Any, prefix: str, op: str, sku: str, ops: int) -> int:
+    """The cart logic both Durable Object designs share: ``ops`` storage operations."""
+    key = f"{prefix}item:{sku}"
+    if op == "view":
+        for _ in range(ops):
+            await storage.get(key)
+        return 0
+    qty = (await storage.get(key)) or 0
+    for _ in range(ops - 2):
+        await storage.get(f"{prefix}profile")
+    qty = qty + 1 if op == "add" else max(0, qty - 1)
+    await storage.put(key, qty)
+    return int(qty)
+
+
 class CartObject(DurableObject):
     """A per-user cart: the DO of :class:`DoPerUserDesign`."""
 
     async def handle(self, op: str, sku: str, ops: int) -> int:
-        storage = self.ctx.storage
-        key = f"item:{sku}"
-        if op == "view":
-            for _ in range(ops):
-                await storage.get(key)
-            return 0
-        qty = (await storage.get(key)) or 0
-        for _ in range(ops - 2):
-            await storage.get("profile")
-        qty = qty + 1 if op == "add" else max(0, qty - 1)
-        await storage.put(key, qty)
-        return int(qty)
+        return await cart_operation(self.ctx.storage, "", op, sku, ops)
 
 
 class GlobalCartObject(DurableObject):
     """Every user's cart inside one object: the DO of :class:`GlobalDoDesign`."""
 
     async def handle(self, user: str, op: str, sku: str, ops: int) -> int:
-        storage = self.ctx.storage
-        key = f"{user}:item:{sku}"
-        if op == "view":
-            for _ in range(ops):
-                await storage.get(key)
-            return 0
-        qty = (await storage.get(key)) or 0
-        for _ in range(ops - 2):
-            await storage.get(f"{user}:profile")
-        qty = qty + 1 if op == "add" else max(0, qty - 1)
-        await storage.put(key, qty)
-        return int(qty)
+        return await cart_operation(self.ctx.storage, f"{user}:", op, sku, ops)
 
 
 class ExternalDbDesign:
@@ -85,10 +78,10 @@ class ExternalDbDesign:
         return max(0, qty)
 
 
-class DoPerUserDesign:
-    """One Durable Object per user: one round trip to it; storage is local."""
+class _ObjectDesign:
+    """A design whose worker makes one RPC call to a Durable Object per request."""
 
-    name = "do-per-user"
+    name = ""
 
     def __init__(self, env: Any, ops: int) -> None:
         self.env = env
@@ -96,22 +89,21 @@ class DoPerUserDesign:
 
     async def setup(self) -> None:
         return None
+
+
+class DoPerUserDesign(_ObjectDesign):
+    """One Durable Object per user: one round trip to it; storage is local."""
+
+    name = "do-per-user"
 
     async def handle(self, user: str, op: str, sku: str) -> Any:
         return await self.env.CART.getByName(user).handle(op, sku, self.ops)
 
 
-class GlobalDoDesign:
+class GlobalDoDesign(_ObjectDesign):
     """One Durable Object for everybody: every request queues for the same single thread."""
 
     name = "global-do"
-
-    def __init__(self, env: Any, ops: int) -> None:
-        self.env = env
-        self.ops = ops
-
-    async def setup(self) -> None:
-        return None
 
     async def handle(self, user: str, op: str, sku: str) -> Any:
         return await self.env.GLOBAL_CART.getByName("global").handle(user, op, sku, self.ops)
