@@ -37,6 +37,7 @@ from dolab.sql import SqlStorageCursor
 from dolab.storage import DurableObjectStorage
 from dolab.trace import Trace
 from dolab.values import JsDict
+from dolab.worker import WorkerEntrypoint
 from dolab.workload import Workload
 
 __version__ = "0.1.0"
@@ -72,6 +73,7 @@ __all__ = [
     "StorageRangeError",
     "StorageTypeError",
     "Trace",
+    "WorkerEntrypoint",
     "Workload",
     "simulate",
 ]

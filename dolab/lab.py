@@ -24,6 +24,7 @@ from dolab.lifecycle import Lifecycle
 from dolab.loop import LoopThread
 from dolab.namespace import DurableObjectNamespace, DurableObjectStub
 from dolab.objects import DurableObject
+from dolab.worker import WorkerEntrypoint, WorkerStub
 
 T = TypeVar("T")
 _BINDING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -190,6 +191,10 @@ class Lab:
         if self._thread.on_lab_thread():
             return coro
         return _External(self, coro)
+
+    def worker(self, cls: type[WorkerEntrypoint]) -> WorkerStub:
+        """A stub for a stateless Worker class: each request runs on a fresh instance."""
+        return WorkerStub(self, cls)
 
     # -- test helpers (cloudflare:test in spirit, snake_case because they are dolab's own) ------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
 
 RUNTIME = {"__init__", "context", "database", "errors", "fetch", "host", "ids", "lab", "lifecycle", "loop",
-           "namespace", "objects", "sql", "storage", "values"}
+           "namespace", "objects", "sql", "storage", "values", "worker"}
 SIMULATION = {"designs", "externaldb", "geo", "latency", "network", "simulate", "trace", "workload"}
 PRESENTATION = {"report"}
 PRESENTATION_LIBS = {"pandas", "matplotlib", "ipywidgets", "tqdm", "IPython"}

@@ -234,3 +234,29 @@ def test_storage_errors_cross_as_their_own_type(box_lab: Lab) -> None:
 
     with pytest.raises(StorageRangeError, match="SQLITE_TOOBIG"):
         box_lab.run(box_lab.run_in_durable_object(stub, put_big))
+
+
+def test_a_stateless_worker_keeps_nothing_between_requests() -> None:
+    from dolab import WorkerEntrypoint
+
+    class StatelessCart(WorkerEntrypoint):
+        def __init__(self, ctx: Any, env: Any) -> None:
+            super().__init__(ctx, env)
+            self.count = 0
+
+        async def fetch(self, request: Request) -> Response:
+            self.count += 1
+            return Response(f"{self.count} item added")
+
+        def add(self) -> int:
+            self.count += 1
+            return self.count
+
+    with Lab() as lab:
+        worker = lab.worker(StatelessCart)
+        texts = [lab.run(lab.run(worker.fetch("https://shop/add")).text()) for _ in range(2)]
+        assert texts == ["1 item added", "1 item added"]  # the response says 1 both times
+        assert [lab.run(worker.add()) for _ in range(3)] == [1, 1, 1]
+        assert worker.requests == 5
+        with pytest.raises(RpcError, match="does not implement the method"):
+            lab.run(worker.nothing())
