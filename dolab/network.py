@@ -9,11 +9,12 @@ otherwise in the Durable Object region with the lowest RTT from the caller. It n
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from dolab.geo import Geography
 from dolab.latency import LatencyModel
-from dolab.trace import Trace, current_request
+from dolab.trace import RequestRecord, Trace, current_region, current_request
 
 if TYPE_CHECKING:
     from dolab.lab import Lab
@@ -67,6 +68,32 @@ class Network:
         start = loop.time()
         await asyncio.sleep(delay)
         self.trace.hop(kind, start, loop.time(), src, dst, detail)
+
+    async def user_request(self, record: RequestRecord, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``call`` as one user request: last mile in, the call at the edge, last mile out.
+
+        ``record`` is filled in (``done``, ``ok``, ``error``, hops, round trips) and appended to
+        the trace; an exception is recorded and returned, not raised.
+        """
+        assert self.lab is not None, "attach the network to a lab first"
+        loop = self.lab._loop
+        region = record.client_region
+        current_request.set(record)
+        current_region.set(region)
+        self.trace.requests.append(record)
+        record.sent = loop.time()
+        last_mile = self.latency.last_mile_ms
+        await self.transit(region, region, "last_mile", "user -> edge", rtt_ms=last_mile)
+        result: Any
+        try:
+            result = await call()
+        except Exception as exc:  # a failed request is a result, not a crash of the run
+            record.ok = False
+            record.error = f"{type(exc).__name__}: {exc}"
+            result = exc
+        await self.transit(region, region, "last_mile", "edge -> user", rtt_ms=last_mile)
+        record.done = loop.time()
+        return result
 
     def record(self, kind: str, start: float, end: float, src: str, dst: str, detail: str = "") -> None:
         """Record a hop that the runtime timed itself (queueing, CPU, storage)."""

@@ -27,7 +27,7 @@ from dolab.externaldb import ExternalDatabase
 from dolab.lab import Lab
 from dolab.latency import LatencyModel
 from dolab.network import Network
-from dolab.trace import RequestRecord, Trace, current_region, current_request
+from dolab.trace import RequestRecord, Trace
 from dolab.workload import Chooser, Workload, region_weights, user_chooser
 
 
@@ -112,20 +112,9 @@ async def _drive(lab: Lab, network: Network, design: Any, workload: Workload, tr
 
     async def one_request(user: str) -> None:
         region = home[user]
-        record = RequestRecord(next(ids), design.name, user, pick_op(), region, region, sent=loop.time())
-        trace.requests.append(record)
-        current_request.set(record)
-        current_region.set(region)
+        record = RequestRecord(next(ids), design.name, user, pick_op(), region, region)
         sku = skus[rng.randrange(len(skus))]
-        last_mile = network.latency.last_mile_ms
-        await network.transit(region, region, "last_mile", "user -> edge", rtt_ms=last_mile)
-        try:
-            await design.handle(user, record.op, sku)
-        except Exception as exc:  # a failed request is a result, not a crash of the run
-            record.ok = False
-            record.error = f"{type(exc).__name__}: {exc}"
-        await network.transit(region, region, "last_mile", "edge -> user", rtt_ms=last_mile)
-        record.done = loop.time()
+        await network.user_request(record, lambda: design.handle(user, record.op, sku))
 
     if workload.rate is not None:
         while True:
