@@ -89,6 +89,7 @@ class ObjectHost:
         self.commit_deferred = False
         self.idle_epoch = 0
         self.queued = 0
+        self.commit_handle: asyncio.Handle | None = None
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -344,9 +345,10 @@ class ObjectHost:
         return self.db
 
     def _on_begin(self) -> None:
-        self.loop.call_soon(self._commit_point)
+        self.commit_handle = self.loop.call_soon(self._commit_point)
 
     def _commit_point(self) -> None:
+        self.commit_handle = None
         if self.txn_depth:
             self.commit_deferred = True
         else:
@@ -413,6 +415,11 @@ class ObjectHost:
         """Hibernate or evict: drop the instance, close the database, keep its bytes cold."""
         image = self.cold_image
         empty = False
+        if self.commit_handle is not None:
+            # A cancelled handle drops its callback: a cold object must not stay referenced from
+            # the loop's ready queue (a million of them would each keep their host alive).
+            self.commit_handle.cancel()
+            self.commit_handle = None
         if self.db is not None:
             self.db.commit()
             empty = self.db.is_empty()

@@ -93,7 +93,7 @@ class Lab:
         vars: dict[str, Any] | None = None,
         hibernate_after: float = 10.0,
         evict_after: tuple[float, float] = (70.0, 140.0),
-        max_active: int = 10_000,
+        max_active: int = 2_000,
         storage_latency: float = 0.0,
         cpu_per_event: float = 0.0,
         network: Transport | None = None,

@@ -43,7 +43,7 @@ class Lifecycle:
             active[host] = None
             if len(active) > self.lab.max_active:
                 self._evict_lru()
-        self.idle.pop(host, None)
+        # Its idle entry (if any) stays; the bumped idle_epoch makes the sweep skip it.
 
     def maybe_idle(self, host: ObjectHost) -> None:
         """Start the idle timer of ``host``: 10 s to hibernation, or 70-140 s to eviction."""
@@ -51,10 +51,11 @@ class Lifecycle:
             return
         host.idle_epoch += 1  # any earlier timer of this object is now stale
         now = self.lab._loop.time()
-        self.idle.pop(host, None)
         if host.hibernatable():
             deadline = now + self.lab.hibernate_after
-            self.idle[host] = (deadline, host.idle_epoch)
+            idle = self.idle
+            idle[host] = (deadline, host.idle_epoch)
+            idle.move_to_end(host)  # deadlines stay in order: now only grows
         elif host.pending:
             # waitUntil keeps the object from eviction (up to 15 minutes on Cloudflare); when it
             # settles, the object is idle again and this runs once more.

@@ -146,7 +146,7 @@ class LoopThread:
         self.loop.run_forever()
 
     def on_lab_thread(self) -> bool:
-        return threading.current_thread() is self._thread
+        return threading.get_ident() == self._thread.ident
 
     # -- handing work over -------------------------------------------------------------------
 

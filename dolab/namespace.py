@@ -129,7 +129,9 @@ class DurableObjectStub:
             raise RpcError(
                 f"{name!r} cannot be called over RPC: names starting with '_' are private to the object."
             )
-        return RpcMethod(self, name)
+        method = RpcMethod(self, name)
+        self.__dict__[name] = method  # next time, a plain attribute lookup
+        return method
 
     def fetch(self, input: str | Request, init: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Send an HTTP-style request to the object's ``fetch`` handler; returns a ``Response``."""
@@ -189,8 +191,8 @@ class RpcMethod:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stub = self._stub
         # Copied now, at call time: later changes by the caller cannot reach the object.
-        copied_args = to_wire(list(args), "RPC")
-        copied_kwargs = to_wire(kwargs, "RPC")
+        copied_args = to_wire(list(args), "RPC") if args else []
+        copied_kwargs = to_wire(kwargs, "RPC") if kwargs else {}
         return stub._ns.lab._enter(stub._invoke("rpc", self._name, copied_args, copied_kwargs))
 
     def __repr__(self) -> str:

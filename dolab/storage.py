@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dolab.database import MAX_LENGTH
 from dolab.errors import ResetError, StorageError, StorageRangeError, StorageTypeError
 from dolab.sql import SqlStorage
-from dolab.values import JsDict, short, to_wire
+from dolab.values import JsDict, as_js, short, to_storable
 
 if TYPE_CHECKING:
     from dolab.host import ObjectHost
@@ -87,7 +87,7 @@ def _check_keys(keys: list[Any], method: str) -> list[str]:
 
 
 def _encode(key: str, value: Any) -> bytes:
-    blob = pickle.dumps(to_wire(value, "RPC"), protocol=5)
+    blob = pickle.dumps(to_storable(value), protocol=5)
     size = len(key.encode()) + len(blob)
     if size > MAX_LENGTH:
         raise StorageRangeError(
@@ -140,12 +140,12 @@ class DurableObjectStorage:
             for key in wanted:
                 blob = host.database().kv_read(key)
                 if blob is not None:
-                    found[key] = pickle.loads(blob)
+                    found[key] = as_js(pickle.loads(blob))
             host.count_rows(max(1, len(wanted)), 0)
             return StorageResult(found, host, not opts.get("allowConcurrency"))
         blob = host.database().kv_read(_check_key(keys, "get"))
         host.count_rows(1, 0)
-        value = None if blob is None else pickle.loads(blob)
+        value = None if blob is None else as_js(pickle.loads(blob))
         return StorageResult(value, host, not opts.get("allowConcurrency"))
 
     def list(self, options: dict[str, Any] | None = None) -> StorageResult:
@@ -191,7 +191,7 @@ class DurableObjectStorage:
                 args.append(upper)
         host = self._live()
         pairs = host.database().kv_list(where, args, bool(opts.get("reverse")), limit)
-        result = JsDict((k, pickle.loads(v)) for k, v in pairs)
+        result = JsDict((k, as_js(pickle.loads(v))) for k, v in pairs)
         host.count_rows(max(1, len(result)), 0)
         return StorageResult(result, host, not opts.get("allowConcurrency"))
 
