@@ -66,3 +66,8 @@ def throughput(frame: pd.DataFrame, window: float = 1.0, by: str | None = "desig
     counts = done.groupby(keys).size().rename("completed").reset_index()
     counts["per_second"] = counts["completed"] / window
     return counts
+
+
+def clicks_frame(clicks: Iterable[object]) -> pd.DataFrame:
+    """The cart demo's clicks (``CartDemo.log``) as a table, one row per click."""
+    return pd.DataFrame([asdict(c) for c in clicks])  # type: ignore[call-overload]

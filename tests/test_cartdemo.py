@@ -1,0 +1,111 @@
+"""Chapter 01's carts: the plain functions, and the widget clicked headless."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dolab import DurableObject, Lab, LabError, Network, Response, WorkerEntrypoint
+from dolab.cartdemo import CartDemo
+
+
+class StatelessCart(WorkerEntrypoint):
+    async def fetch(self, request: Any) -> Response:
+        count = 0
+        if request.url.endswith("/add"):
+            count += 1
+        return Response.json({"count": count, "message": f"{count} item(s) in cart"})
+
+
+class Cart(DurableObject):
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+        self.count = 0
+        ctx.blockConcurrencyWhile(self.load)
+
+    async def load(self) -> None:
+        self.count = (await self.ctx.storage.get("count")) or 0
+
+    async def fetch(self, request: Any) -> Response:
+        action = request.url.rsplit("/", 1)[-1]
+        self.count = {"add": self.count + 1, "remove": max(0, self.count - 1), "reset": 0}[action]
+        await self.ctx.storage.put("count", self.count)
+        return Response.json({"count": self.count, "message": f"{self.count} item(s) in cart"})
+
+
+@pytest.fixture
+def demo() -> Iterator[CartDemo]:
+    with Lab(durable_objects={"CART": Cart}, network=Network(), seed=1) as lab:
+        yield CartDemo(lab, lab.worker(StatelessCart))
+
+
+def test_two_adds_one_on_the_stateless_side_two_on_the_stateful(demo: CartDemo) -> None:
+    stateless = [demo.click("stateless", "add", "alice") for _ in range(2)]
+    stateful = [demo.click("stateful", "add", "alice") for _ in range(2)]
+    assert [c.count for c in stateless] == [1, 1]
+    assert [c.message for c in stateless] == ["1 item(s) in cart"] * 2
+    assert [c.count for c in stateful] == [1, 2]
+    assert demo.stored_count("alice") == 2
+
+
+def test_each_user_has_their_own_object_near_them(demo: CartDemo) -> None:
+    demo.click("stateful", "add", "alice")
+    bob = demo.click("stateful", "add", "bob")
+    assert bob.count == 1
+    assert bob.served_from == "australiaeast"
+    assert demo.click("stateful", "add", "alice").served_from == "westeurope"
+
+
+def test_latency_is_simulated_per_click(demo: CartDemo) -> None:
+    stateless = demo.click("stateless", "add", "alice")
+    stateful = demo.click("stateful", "add", "alice")
+    # last mile (10 ms) for both; the object adds a same-region trip (~1 ms) and storage time
+    assert 9 < stateless.latency_ms < 15
+    assert stateless.latency_ms < stateful.latency_ms < 20
+    assert stateful.round_trips == 1 and stateless.round_trips == 0
+
+
+def test_eviction_keeps_storage_and_reruns_the_constructor(demo: CartDemo) -> None:
+    for _ in range(3):
+        demo.click("stateful", "add", "dan")
+    assert "was evicted" in demo.evict("dan")
+    assert "not in memory" in demo.evict("dan")
+    assert demo.click("stateful", "add", "dan").count == 4
+    assert demo.click("stateful", "reset", "dan").count == 0
+    assert demo.stored_count("dan") == 0
+
+
+def test_bad_clicks_are_refused(demo: CartDemo) -> None:
+    with pytest.raises(LabError, match="side must be one of"):
+        demo.click("sideways", "add", "alice")
+    with pytest.raises(LabError, match="action must be one of"):
+        demo.click("stateful", "buy", "alice")
+    with pytest.raises(LabError, match="unknown user 'zed'; users are alice, bob, carol, dan"):
+        demo.click("stateful", "add", "zed")
+    assert demo.log == []
+
+
+def test_the_widget_clicked_headless(demo: CartDemo) -> None:
+    from dolab.widgets import cart_panel
+
+    panel = cart_panel(demo)
+    for _ in range(2):
+        panel.buttons[("stateless", "add")].click()
+        panel.buttons[("stateful", "add")].click()
+    assert panel.counts["stateless"].value == "1"
+    assert panel.counts["stateful"].value == "2"
+    assert "1 item(s) in cart" in panel.responses["stateless"].value
+    assert "ms simulated" in panel.responses["stateful"].value
+    assert panel.log.value.count("<tr>") == 5  # header + 4 clicks
+    panel.evict_button.click()
+    assert "was evicted" in panel.status.value
+    panel.user.value = "bob"  # another user: their own cart, starting empty
+    assert panel.counts["stateful"].value == "0"
+    panel.buttons[("stateful", "add")].click()
+    assert panel.counts["stateful"].value == "1"
+    panel.user.value = "alice"
+    assert panel.counts["stateful"].value == "2"
+    panel.buttons[("stateful", "remove")].click()
+    assert panel.counts["stateful"].value == "1"
