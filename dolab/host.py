@@ -422,7 +422,7 @@ class ObjectHost:
             self.commit_handle = None
         if self.db is not None:
             self.db.commit()
-            empty = self.db.is_empty()
+            empty = self.db.may_be_empty and self.db.is_empty()
             image = self.db.close()
             self.db = None
         elif self.was == "new":

@@ -188,6 +188,7 @@ class SqlStorage:
         values = tuple(_check_binding(v, i) for i, v in enumerate(bindings, start=1))
         host = self._storage._live()
         db = host.database()
+        db.may_be_empty = True  # any statement might have dropped or deleted everything
         db.begin()
         conn = db.conn
         before = conn.total_changes
