@@ -3,7 +3,7 @@
 
 Inside one ``lab.run`` coroutine: ``for i in range(N): await ns.getByName(f"user-{i}").touch()``
 where ``touch()`` does ``await self.ctx.storage.put("cart", {"items": 1})``. The lab keeps at most
-``max_active`` (default 10,000) objects in memory and evicts the least recently used idle ones;
+``max_active`` (default 2,000) objects in memory and evicts the least recently used idle ones;
 an evicted object is a zlib-compressed image of its SQLite database.
 
 Each size runs in a fresh subprocess, so peak RSS is per size. Reported per size: wall seconds,
