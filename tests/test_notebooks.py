@@ -47,3 +47,17 @@ def test_notebook_executes(path: Path) -> None:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error", f"cell failed: {cell.source[:80]}"
+
+
+def test_navigation_is_generated_and_up_to_date() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "dev.py", "nav", "--check"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr + "\nrun: python3 dev.py nav"
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert "nav" in nb.cells[1].metadata.get("tags", []), f"{path.name}: no navigation after the title"
+        assert "nav" in nb.cells[-1].metadata.get("tags", []), f"{path.name}: no navigation at the end"
+        nbformat.validate(nb)
