@@ -9,8 +9,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
 
 RUNTIME = {"__init__", "context", "database", "errors", "fetch", "host", "ids", "lab", "lifecycle", "loop",
            "namespace", "objects", "sql", "storage", "values", "worker"}
-SIMULATION = {"cartdemo", "designs", "externaldb", "geo", "latency", "network", "simulate", "trace", "workload"}
-PRESENTATION = {"report", "widgets"}
+SIMULATION = {"cartdemo", "concurrency", "designs", "externaldb", "geo", "latency", "network", "simulate", "trace",
+              "workload"}
+PRESENTATION = {"plots", "report", "widgets"}
 PRESENTATION_LIBS = {"pandas", "matplotlib", "ipywidgets", "tqdm", "IPython"}
 
 

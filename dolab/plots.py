@@ -1,0 +1,63 @@
+"""Charts for the notebooks (presentation layer): matplotlib, labelled, colour-blind safe.
+
+Colours are the Okabe-Ito palette; every axis says its unit. Each function returns the
+``Figure`` so a notebook cell can end with it (and tests can save it as a PNG).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+DESIGN_COLOURS = {"external-db": "#D55E00", "durable-object": "#0072B2", "do-per-user": "#0072B2",
+                  "global-do": "#CC79A7", "stateless": "#D55E00", "stateful": "#0072B2"}
+
+
+def _colour(name: str, i: int) -> str:
+    return DESIGN_COLOURS.get(name, OKABE_ITO[i % len(OKABE_ITO)])
+
+
+def plot_lost_updates(rows: Iterable[dict[str, Any]]) -> Figure:
+    """Lost updates against the number of concurrent adds, one line per design."""
+    rows = list(rows)
+    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+    designs = list(dict.fromkeys(r["design"] for r in rows))
+    for i, design in enumerate(designs):
+        mine = sorted((r["n"], r["lost"]) for r in rows if r["design"] == design)
+        ax.plot([n for n, _ in mine], [lost for _, lost in mine], marker="o", label=design, color=_colour(design, i))
+    ns = sorted({r["n"] for r in rows})
+    ax.plot(ns, [n - 1 for n in ns], linestyle=":", color="#888", label="worst case (all but one lost)")
+    ax.set_xlabel("concurrent “add to cart” requests for one user")
+    ax.set_ylabel("lost updates (items)")
+    ax.set_title("Read-modify-write under concurrency")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    plt.close(fig)
+    return fig
+
+
+def plot_interleaving(history: Sequence[Any], title: str = "") -> Figure:
+    """A timeline of requests: each row one add, ● where it read, ✕ where it wrote (value beside)."""
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(history) + 1.4), layout="constrained")
+    t0 = min((op.start for op in history), default=0.0)
+    for row, op in enumerate(sorted(history, key=lambda o: o.start)):
+        ms = [(t - t0) * 1000 for t in (op.start, op.read_at, op.wrote_at, op.end)]
+        ax.plot([ms[0], ms[3]], [row, row], color="#bbb", linewidth=6, solid_capstyle="butt")
+        ax.plot(ms[1], row, "o", color="#0072B2")
+        ax.plot(ms[2], row, "x", color="#D55E00", markersize=9, markeredgewidth=2)
+        ax.annotate(f"read {op.read}", (ms[1], row), textcoords="offset points", xytext=(0, 7), fontsize=8,
+                    ha="center", color="#0072B2")
+        ax.annotate(f"wrote {op.wrote}", (ms[2], row), textcoords="offset points", xytext=(0, -13), fontsize=8,
+                    ha="center", color="#D55E00")
+    ax.set_yticks(range(len(history)), [f"add #{op.request}" for op in sorted(history, key=lambda o: o.start)])
+    ax.invert_yaxis()
+    ax.set_xlabel("time since the first request started (ms, simulated)")
+    ax.set_title(title or "Who read what, and when")
+    ax.grid(axis="x", alpha=0.3)
+    ax.margins(y=0.25)
+    plt.close(fig)
+    return fig
