@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 DESIGN_COLOURS = {"external-db": "#D55E00", "durable-object": "#0072B2", "do-per-user": "#0072B2",
+                  "database": "#D55E00", "cookie": "#E69F00", "cache": "#CC79A7",
                   "global-do": "#CC79A7", "stateless": "#D55E00", "stateful": "#0072B2"}
 
 
@@ -59,5 +60,28 @@ def plot_interleaving(history: Sequence[Any], title: str = "") -> Figure:
     ax.set_title(title or "Who read what, and when")
     ax.grid(axis="x", alpha=0.3)
     ax.margins(y=0.25)
+    plt.close(fig)
+    return fig
+
+
+def plot_latency_by_design(rows: Iterable[dict[str, Any]], value: str = "latency_ms",
+                           title: str = "Latency of one “add to cart” click",
+                           xlabel: str = "milliseconds (simulated)") -> Figure:
+    """A horizontal bar per design (rows: ``{"design": ..., value: ..., "round_trips": ...}``)."""
+    rows = list(rows)
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(rows) + 1.2), layout="constrained")
+    names = [r["design"] for r in rows]
+    values = [r[value] for r in rows]
+    ax.barh(names, values, color=[_colour(n, i) for i, n in enumerate(names)])
+    for i, r in enumerate(rows):
+        note = f"{r[value]:.0f} ms"
+        if "round_trips" in r:
+            note += f", {r['round_trips']} round trip{'s' if r['round_trips'] != 1 else ''}"
+        ax.annotate(note, (r[value], i), textcoords="offset points", xytext=(4, -3), fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.set_xlim(0, max(values, default=1) * 1.45)
+    ax.grid(axis="x", alpha=0.3)
     plt.close(fig)
     return fig
