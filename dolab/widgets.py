@@ -35,6 +35,7 @@ class CartPanel:
         self.user.observe(lambda change: self._refresh_user(), names="value")
         self.counts: dict[str, widgets.Label] = {}
         self.responses: dict[str, widgets.HTML] = {}
+        self.kept: dict[str, widgets.HTML] = {}
         self.buttons: dict[tuple[str, str], widgets.Button] = {}
         columns = [self._column(side) for side in ("stateless", "stateful")]
         self.evict_button = widgets.Button(description="Evict object", icon="recycle",
@@ -59,6 +60,9 @@ class CartPanel:
         self.counts[side] = count
         response = widgets.HTML("<i>no request yet</i>")
         self.responses[side] = response
+        kept = widgets.HTML(self._kept_html(side))
+        kept.add_class(f"cart-kept-{side}")
+        self.kept[side] = kept
         row = []
         for action in ACTIONS:
             button = widgets.Button(description=_LABELS[action], layout=widgets.Layout(width="auto"))
@@ -69,7 +73,7 @@ class CartPanel:
         header = widgets.HTML(f"<b>{_TITLES[side]}</b><br><small>{_NOTES[side]}</small>")
         items = widgets.HBox([widgets.Label("Items in cart (as the server answered):"), count])
         layout = widgets.Layout(border="1px solid #bbb", padding="8px", width="380px", margin="0 16px 8px 0")
-        box = widgets.VBox([header, widgets.HBox(row), items, response], layout=layout)
+        box = widgets.VBox([header, widgets.HBox(row), items, response, kept], layout=layout)
         box.add_class(f"cart-column-{side}")
         return box
 
@@ -84,12 +88,20 @@ class CartPanel:
         self.status.value = f"<small>{html.escape(message)}</small>"
         return message
 
+    def _kept_html(self, side: str, click: Click | None = None) -> str:
+        if side == "stateless":
+            return "<small>Kept by the server between requests: <b>nothing</b></small>"
+        # Read storage only after a click: looking must not create the object.
+        stored = self.demo.stored_count(click.user) if click is not None else None
+        return f"<small>Kept in the object's storage: <b>{stored if stored is not None else 'nothing yet'}</b></small>"
+
     def _show(self, click: Click) -> None:
         self.counts[click.side].value = "?" if click.count is None else str(click.count)
         self.responses[click.side].value = (
             f"<code>{click.status}</code> “{html.escape(click.message)}” "
             f"<small>— {click.latency_ms:.0f} ms simulated, served from {click.served_from}</small>"
         )
+        self.kept[click.side].value = self._kept_html(click.side, click)
         self.log.value = self._log_html()
 
     def _refresh_user(self) -> None:
@@ -101,6 +113,7 @@ class CartPanel:
             else:
                 self.counts[side].value = "0"
                 self.responses[side].value = "<i>no request yet</i>"
+                self.kept[side].value = self._kept_html(side)
         self.status.value = ""
 
     def _log_html(self, rows: int = 8) -> str:

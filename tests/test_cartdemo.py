@@ -99,6 +99,8 @@ def test_the_widget_clicked_headless(demo: CartDemo) -> None:
     assert "1 item(s) in cart" in panel.responses["stateless"].value
     assert "ms simulated" in panel.responses["stateful"].value
     assert panel.log.value.count("<tr>") == 5  # header + 4 clicks
+    assert "<b>nothing</b>" in panel.kept["stateless"].value
+    assert "storage: <b>2</b>" in panel.kept["stateful"].value
     panel.evict_button.click()
     assert "was evicted" in panel.status.value
     panel.user.value = "bob"  # another user: their own cart, starting empty
