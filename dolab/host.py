@@ -101,30 +101,34 @@ class ObjectHost:
 
     async def call(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         """Deliver one event (an RPC call, a fetch, a test callback) and return its copied result."""
-        arrived = self.loop.time()
-        await self._enter_gate()
-        if self.lab.cpu_per_event:
+        lab = self.lab
+        arrived = self.loop.vnow
+        if self.holders or self.waiters or self.passing:
+            await self._enter_gate()
+        if lab.cpu_per_event:
             await self._use_cpu(arrived)
-        elif self.lab.network is not None and self.loop.time() > arrived:
-            self._record("queue", arrived, self.loop.time())
+        elif lab.network is not None and self.loop.vnow > arrived:
+            self._record("queue", arrived, self.loop.vnow)
         self.inflight += 1
         self.idle_epoch += 1
-        self.lab._lifecycle.busy(self)
+        lab._lifecycle.busy(self)
         token = current_host.set(self)
         try:
-            instance = self._ensure_instance()
+            instance = self.instance if self.instance is not None else self._ensure_instance()
             generation = self.generation
             if self.holders:  # the constructor started blockConcurrencyWhile
                 await self.wait_open()
                 self._check_generation(generation)
                 instance = self.instance
             result = self._dispatch(instance, kind, name, args, kwargs)
-            if inspect.isawaitable(result):
+            if hasattr(result, "__await__"):
                 result = await result
-            self._check_generation(generation)
-            if kind != "callback":
-                result = to_wire(result, "RPC") if kind == "rpc" else result
-            self.commit()  # output gate: the reply leaves only after the writes before it
+            if self.generation != generation:
+                self._check_generation(generation)
+            if kind == "rpc":
+                result = to_wire(result, "RPC")
+            if self.db is not None:
+                self.commit()  # output gate: the reply leaves only after the writes before it
             return result
         except DurableObjectAbort as abort:
             self.reset()

@@ -47,16 +47,19 @@ class Lifecycle:
 
     def maybe_idle(self, host: ObjectHost) -> None:
         """Start the idle timer of ``host``: 10 s to hibernation, or 70-140 s to eviction."""
-        if not host.idle():
+        if host.inflight or host.instance is None:  # host.idle(), inlined: this runs per call
             return
         host.idle_epoch += 1  # any earlier timer of this object is now stale
-        now = self.lab._loop.time()
-        if host.hibernatable():
+        now = self.lab._loop.vnow
+        if not host.background:  # host.hibernatable(), inlined
             deadline = now + self.lab.hibernate_after
             idle = self.idle
             idle[host] = (deadline, host.idle_epoch)
             idle.move_to_end(host)  # deadlines stay in order: now only grows
-        elif host.pending:
+            if deadline < self._timer_at:
+                self._arm(deadline)
+            return
+        if host.pending:
             # waitUntil keeps the object from eviction (up to 15 minutes on Cloudflare); when it
             # settles, the object is idle again and this runs once more.
             deadline = now + WAIT_UNTIL_LIMIT

@@ -139,6 +139,7 @@ class LoopThread:
         self._kick_loops: set[int] = set()
         self._thread = threading.Thread(target=self._main, name="dolab-lab", daemon=True)
         self._thread.start()
+        self._ident = self._thread.ident
         self.closed = False
 
     def _main(self) -> None:
@@ -146,7 +147,7 @@ class LoopThread:
         self.loop.run_forever()
 
     def on_lab_thread(self) -> bool:
-        return threading.get_ident() == self._thread.ident
+        return threading.get_ident() == self._ident
 
     # -- handing work over -------------------------------------------------------------------
 

@@ -153,7 +153,7 @@ class DurableObjectStub:
             caller.commit()  # output gate: an outgoing call waits for the caller's writes
         ns = self._ns
         host = ns.host(self.id)
-        ns.lab._count("requests")
+        ns.lab._counts["requests"] += 1
         network = ns.lab.network
         src = (caller.region if caller is not None else current_region.get()) if network else None
         dst = None
