@@ -51,6 +51,9 @@ class StorageResult:
         return self._value
 
 
+_DONE = StorageResult(None)  # the answer of every write when storage takes no simulated time
+
+
 def _check_options(options: Any, allowed: frozenset[str], method: str) -> dict[str, Any]:
     if options is None:
         return {}
@@ -69,7 +72,8 @@ def _check_options(options: Any, allowed: frozenset[str], method: str) -> dict[s
 def _check_key(key: Any, method: str) -> str:
     if type(key) is not str:
         raise StorageTypeError(f"{method}() keys must be str, got {type(key).__name__}: {short(key)}")
-    _check_utf8(key, f"{method}() key")
+    if not key.isascii():  # ASCII is always valid UTF-8; only other keys need the check
+        _check_utf8(key, f"{method}() key")
     return key
 
 
@@ -88,7 +92,7 @@ def _check_keys(keys: list[Any], method: str) -> list[str]:
 
 def _encode(key: str, value: Any) -> bytes:
     blob = pickle.dumps(to_storable(value), protocol=5)
-    size = len(key.encode()) + len(blob)
+    size = (len(key) if key.isascii() else len(key.encode())) + len(blob)
     if size > MAX_LENGTH:
         raise StorageRangeError(
             f"string or blob too big: SQLITE_TOOBIG (key {short(key, 40)} + value = {size:,} bytes; "
@@ -206,7 +210,8 @@ class DurableObjectStorage:
             keys = _check_keys(list(key), "put")
             encoded = [(k, _encode(k, key[k])) for k in keys]
         else:
-            _check_options(options, _PUT_OPTIONS, "put")
+            if options is not None:
+                _check_options(options, _PUT_OPTIONS, "put")
             if value is _MISSING:
                 raise StorageTypeError("put() called with undefined value.")
             checked = _check_key(key, "put")
@@ -214,7 +219,7 @@ class DurableObjectStorage:
         host = self._live()
         host.database().kv_write(encoded)
         host.count_rows(0, len(encoded))
-        return StorageResult(None, host)
+        return StorageResult(None, host) if host.lab.storage_latency else _DONE
 
     def delete(self, keys: Any, options: dict[str, Any] | None = None) -> StorageResult:
         """One key → ``True`` if it existed; a list of keys → how many existed."""

@@ -61,7 +61,7 @@ def to_wire(value: Any, where: str = "RPC", _depth: int = 0, _dict: type[dict] =
     if _depth > 200:
         raise TypeError(f"value nested deeper than 200 levels cannot be sent over {where}.")
     if kind is list:
-        return [to_wire(v, where, _depth + 1, _dict) for v in value]
+        return [v if type(v) in _SCALARS else to_wire(v, where, _depth + 1, _dict) for v in value]
     if kind is dict or kind is JsDict:
         out = _dict()
         for k, v in value.items():
@@ -70,7 +70,7 @@ def to_wire(value: Any, where: str = "RPC", _depth: int = 0, _dict: type[dict] =
                     f"dict key {short(k)} of type {type(k).__name__} cannot be sent over {where}: "
                     "keys become JS object properties and must be str."
                 )
-            out[k] = to_wire(v, where, _depth + 1, _dict)
+            out[k] = v if type(v) in _SCALARS else to_wire(v, where, _depth + 1, _dict)
         return out
     if kind is _dt.datetime:
         return value
