@@ -684,7 +684,7 @@ def test_unsupported_rpc_argument_is_refused_at_call_time(
 
 PATH_NAMES = [
     "../../etc/passwd",
-    "../../../../../../tmp/escaped",
+    "../../../../../../var/escaped",
     "/abs/path",
     "a/b\\c",
     "..",
