@@ -230,12 +230,14 @@ class Database:
         self.internal = True
         try:
             if len(pairs) == 1:  # execute() is ~40 % cheaper than executemany() for one row
-                self.conn.execute(_KV_PUT, pairs[0])
+                pair = pairs[0]
+                self.conn.execute(_KV_PUT, pair)
+                self.cache[pair[0]] = pair[1]
             else:
                 self.conn.executemany(_KV_PUT, pairs)
+                self.cache.update(pairs)
         finally:
             self.internal = False
-        self.cache.update(pairs)
 
     def kv_delete(self, keys: list[str]) -> int:
         self.may_be_empty = True

@@ -216,8 +216,10 @@ class DurableObjectStorage:
                 raise StorageTypeError("put() called with undefined value.")
             checked = _check_key(key, "put")
             encoded = [(checked, _encode(checked, value))]
-        host = self._live()
-        host.database().kv_write(encoded)
+        host = self._host
+        if host.generation != self._generation:
+            self._live()  # raises the reset error
+        (host.db or host.database()).kv_write(encoded)
         host.count_rows(0, len(encoded))
         return StorageResult(None, host) if host.lab.storage_latency else _DONE
 
