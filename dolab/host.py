@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dolab.context import current_request
-from dolab.database import Database, object_file
+from dolab.database import INTERNAL, Database, object_file
 from dolab.errors import (
     DolabError,
     DurableObjectAbort,
@@ -32,6 +32,10 @@ from dolab.values import to_wire
 if TYPE_CHECKING:
     from dolab.ids import DurableObjectId
     from dolab.namespace import DurableObjectNamespace
+
+_ALARM_GET = INTERNAL + "SELECT value FROM _cf_METADATA WHERE key = 'alarm'"
+_ALARM_SET = INTERNAL + "INSERT OR REPLACE INTO _cf_METADATA (key, value) VALUES ('alarm', ?)"
+_ALARM_DELETE = INTERNAL + "DELETE FROM _cf_METADATA WHERE key = 'alarm'"
 
 current_host: contextvars.ContextVar[ObjectHost | None] = contextvars.ContextVar(
     "dolab_current_host", default=None
@@ -90,6 +94,7 @@ class ObjectHost:
         self.idle_epoch = 0
         self.queued = 0
         self.commit_handle: asyncio.Handle | None = None
+        self.alarm_dirty = False  # the alarm changed in the open transaction
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -173,6 +178,10 @@ class ObjectHost:
     def _dispatch(self, instance: Any, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         if kind == "callback":
             return args(instance, self.ctx)
+        if kind == "alarm":
+            # Inside the handler getAlarm() is None, unless the handler sets a new alarm.
+            self.delete_alarm_row()
+            return instance.alarm(args)
         if kind == "fetch":
             handler = getattr(instance, "fetch", None)
             if handler is None:
@@ -361,6 +370,31 @@ class ObjectHost:
     def commit(self) -> None:
         if self.db is not None and self.txn_depth == 0:
             self.db.commit()
+            if self.alarm_dirty:  # a committed alarm change: (re)arm or cancel its timer
+                self.alarm_dirty = False
+                self.lab._alarms.update(self.ns, self.raw, self.alarm_ms())
+
+    # -- the alarm row ------------------------------------------------------------------------------
+
+    def alarm_ms(self) -> float | None:
+        db = self.database()
+        with db.privileged() as conn:
+            row = conn.execute(_ALARM_GET).fetchone()
+        return None if row is None else float(row[0])
+
+    def set_alarm_row(self, ms: float) -> None:
+        db = self.database()
+        db.begin()
+        with db.privileged() as conn:
+            conn.execute(_ALARM_SET, (ms,))
+        self.alarm_dirty = True
+
+    def delete_alarm_row(self) -> None:
+        db = self.database()
+        db.begin()
+        with db.privileged() as conn:
+            conn.execute(_ALARM_DELETE)
+        self.alarm_dirty = True
 
     def count_rows(self, read: int, written: int) -> None:
         """Count one storage operation (billing rows, and the current request's storage ops)."""
@@ -404,6 +438,7 @@ class ObjectHost:
         """Drop the instance and every uncommitted write; the next event constructs anew."""
         if self.db is not None:
             self.db.rollback()  # also empties its cache
+        self.alarm_dirty = False
         self.txn_depth = 0
         self.commit_deferred = False
         self.instance = None

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from dolab.alarms import EPOCH, AlarmScheduler
 from dolab.context import Transport
 from dolab.errors import LabError
 from dolab.host import ObjectHost, current_host
@@ -116,6 +117,7 @@ class Lab:
         self._thread = LoopThread()
         self._loop = self._thread.loop
         self._lifecycle = Lifecycle(self)
+        self._alarms = AlarmScheduler(self)
         self._loop.set_task_factory(_track_object_tasks)
         self.network = network
         if network is not None:
@@ -125,6 +127,8 @@ class Lab:
         try:
             for binding, cls in (durable_objects or {}).items():
                 self.bind(binding, cls)
+            if self.persist is not None:  # alarms survive restarts: arm the stored ones
+                self._on_lab(self._rearm_alarms)
         except BaseException:
             self._thread.close()
             raise
@@ -201,6 +205,37 @@ class Lab:
     def run_in_durable_object(self, stub: DurableObjectStub, fn: Callable[[Any, Any], Any]) -> Any:
         """Run ``fn(instance, ctx)`` inside the object, as one event through its gates."""
         return self._enter(stub._invoke("callback", "callback", fn, None))
+
+    def run_durable_object_alarm(self, stub: DurableObjectStub) -> Any:
+        """Run the object's pending alarm now: ``False`` if none was set, else ``True``.
+
+        As ``runDurableObjectAlarm`` in ``cloudflare:test``: the alarm is deleted and ``alarm()``
+        is called inside the object (without ``alarm_info``).
+        """
+        async def body(instance: Any, ctx: Any) -> bool:
+            if await ctx.storage.getAlarm() is None:
+                return False
+            await ctx.storage.deleteAlarm()
+            result = instance.alarm()
+            if hasattr(result, "__await__"):
+                await result
+            return True
+
+        return self.run_in_durable_object(stub, body)
+
+    def _rearm_alarms(self) -> None:
+        for ns in self.namespaces.values():
+            self._alarms.rearm_from_disk(ns)
+
+    @property
+    def time_ms(self) -> float:
+        """The lab clock as JavaScript's ``Date.now()``: ms since the Unix epoch (t=0 is 2026-01-01Z)."""
+        return (EPOCH + self.now) * 1000.0
+
+    @property
+    def alarm_log(self) -> list[dict[str, Any]]:
+        """Every alarm delivery so far: object id, lab time, retryCount, outcome."""
+        return list(self._alarms.log)
 
     def list_durable_object_ids(self, namespace: DurableObjectNamespace | str) -> list[DurableObjectId]:
         """Ids of the objects of ``namespace`` that have something in storage."""

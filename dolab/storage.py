@@ -12,6 +12,7 @@ import pickle
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from dolab.alarms import has_alarm_handler, to_ms
 from dolab.database import MAX_LENGTH
 from dolab.errors import ResetError, StorageError, StorageRangeError, StorageTypeError
 from dolab.sql import SqlStorage
@@ -25,6 +26,7 @@ MAX_LIST_LIMIT = 2**53
 _MISSING: Any = object()
 _GET_OPTIONS = frozenset({"allowConcurrency", "noCache"})
 _PUT_OPTIONS = frozenset({"allowConcurrency", "allowUnconfirmed", "noCache"})
+_ALARM_OPTIONS = frozenset({"allowConcurrency", "allowUnconfirmed"})
 _LIST_OPTIONS = frozenset(
     {"start", "startAfter", "end", "prefix", "reverse", "limit", "allowConcurrency", "noCache"}
 )
@@ -244,6 +246,7 @@ class DurableObjectStorage:
         if host.txn_depth:
             raise StorageError("Cannot call deleteAll() within a transaction")
         host.database().delete_all()
+        host.alarm_dirty = True  # deleteAll deletes the alarm too (compatibility date >= 2026-02-24)
         return StorageResult(None, host)
 
     def sync(self) -> StorageResult:
@@ -286,7 +289,34 @@ class DurableObjectStorage:
 
         return await host.block_concurrency_while(body, reset_on_error=False)
 
-    # -- alarms are added by the alarms module (issue: alarms) -----------------------------------
+    # -- the alarm ---------------------------------------------------------------------------------
+
+    def setAlarm(self, when: Any, options: dict[str, Any] | None = None) -> StorageResult:
+        """Set *the* alarm (one per object; a new time replaces the old): a datetime, or ms since
+        the epoch. A time in the past fires at once. Committed with the writes around it."""
+        _check_options(options, _ALARM_OPTIONS, "setAlarm")
+        host = self._live()
+        if not has_alarm_handler(host):
+            raise StorageTypeError(
+                "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
+            )
+        host.set_alarm_row(to_ms(when))
+        host.count_rows(0, 1)
+        return StorageResult(None, host)
+
+    def getAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
+        """The alarm time in ms since the epoch, or ``None``."""
+        _check_options(options, _ALARM_OPTIONS, "getAlarm")
+        host = self._live()
+        value = host.alarm_ms() if has_alarm_handler(host) else None
+        return StorageResult(value, host)
+
+    def deleteAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
+        """Remove the alarm (a handler already running is not stopped)."""
+        _check_options(options, _ALARM_OPTIONS, "deleteAlarm")
+        host = self._live()
+        host.delete_alarm_row()
+        return StorageResult(None, host)
 
     def __repr__(self) -> str:
         return f"<DurableObjectStorage of {self._host.id!r}>"
@@ -321,6 +351,15 @@ class DurableObjectTransaction:
 
     def deleteAll(self, options: dict[str, Any] | None = None) -> StorageResult:
         raise StorageError("Cannot call deleteAll() within a transaction")
+
+    def getAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
+        return self._check().getAlarm(options)
+
+    def setAlarm(self, when: Any, options: dict[str, Any] | None = None) -> StorageResult:
+        return self._check().setAlarm(when, options)
+
+    def deleteAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
+        return self._check().deleteAlarm(options)
 
     def rollback(self) -> None:
         """Discard this transaction's writes when the closure returns."""
