@@ -200,3 +200,16 @@ def test_run_durable_object_alarm_helper() -> None:
         assert len(Reminder.runs) == 1 and Reminder.runs[0][1] is None  # called without alarm_info
         lab.advance(4000)
         assert len(Reminder.runs) == 1  # it was deleted, so it does not fire again
+
+
+def test_alarm_timeline_chart_renders(tmp_path: Path) -> None:
+    from dolab.plots import plot_alarm_timeline
+
+    with make_lab() as lab:
+        Reminder.fails = 2
+        lab.run(lab.env.R.getByName("cart").remind_in(60))
+        lab.advance(120)
+        fig = plot_alarm_timeline([0.0], lab.alarm_log, unit="s", origin=0.0)
+        fig.savefig(tmp_path / "alarms.png")
+    assert (tmp_path / "alarms.png").stat().st_size > 5000
+    assert [d["outcome"] for d in lab.alarm_log].count("ok") == 1
