@@ -37,6 +37,7 @@ from dolab.sql import SqlStorageCursor
 from dolab.storage import DurableObjectStorage
 from dolab.trace import Trace
 from dolab.values import JsDict
+from dolab.websockets import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from dolab.worker import WorkerEntrypoint
 from dolab.workload import Workload
 
@@ -73,6 +74,9 @@ __all__ = [
     "StorageRangeError",
     "StorageTypeError",
     "Trace",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "WorkerEntrypoint",
     "Workload",
     "simulate",

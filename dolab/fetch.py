@@ -92,13 +92,15 @@ class Response(_Body):
 
     json = _JsonFactoryOrParser()
 
-    def __init__(self, body: Any = None, status: int = 200, headers: Any = None, statusText: str = "") -> None:
+    def __init__(self, body: Any = None, status: int = 200, headers: Any = None, statusText: str = "",
+                 web_socket: Any = None) -> None:
         if not isinstance(status, int) or not 200 <= status <= 599 and status != 101:
             raise ValueError(f"Response status must be an int in 200..599, got {status!r}")
         self._body = _body_bytes(body)
         self.status = status
         self.statusText = statusText
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.webSocket = web_socket  # the client end of a WebSocketPair, with status 101
 
     @property
     def ok(self) -> bool:

@@ -95,6 +95,8 @@ class ObjectHost:
         self.queued = 0
         self.commit_handle: asyncio.Handle | None = None
         self.alarm_dirty = False  # the alarm changed in the open transaction
+        self.standard_sockets: set[Any] = set()  # accept()ed WebSockets pin the object
+        self.billing_since: float | None = None  # when duration billing (GB-s) started
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -178,6 +180,9 @@ class ObjectHost:
     def _dispatch(self, instance: Any, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         if kind == "callback":
             return args(instance, self.ctx)
+        if kind == "ws_message" or kind == "ws_close":
+            handler = getattr(instance, name, None)
+            return None if handler is None else handler(*args)
         if kind == "alarm":
             # Inside the handler getAlarm() is None, unless the handler sets a new alarm.
             self.delete_alarm_row()
@@ -471,11 +476,16 @@ class ObjectHost:
         self.generation += 1
         for task in list(self.background):
             task.cancel()  # an evicted object's timers die with it
+        for ws in list(self.standard_sockets):
+            ws.close(1001, "Durable Object evicted")
+        self.standard_sockets.clear()
+        self.lab._lifecycle.stop_billing(self)
         self.ns._store_cold(self, state, image, empty)
 
     def idle(self) -> bool:
         return self.inflight == 0 and self.instance is not None
 
     def hibernatable(self) -> bool:
-        """Cloudflare's condition, as far as dolab can see it: nothing the object started is pending."""
-        return not self.background
+        """Cloudflare's condition, as far as dolab can see it: nothing the object started is pending
+        and no WebSocket was accepted with the standard API."""
+        return not self.background and not self.standard_sockets

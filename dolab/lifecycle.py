@@ -36,6 +36,8 @@ class Lifecycle:
         self._timer_at = float("inf")
 
     def busy(self, host: ObjectHost) -> None:
+        if host.billing_since is None:
+            host.billing_since = self.lab._loop.vnow
         active = self.active
         if host in active:
             active.move_to_end(host)
@@ -51,7 +53,9 @@ class Lifecycle:
             return
         host.idle_epoch += 1  # any earlier timer of this object is now stale
         now = self.lab._loop.vnow
-        if not host.background:  # host.hibernatable(), inlined
+        if not host.background and not host.standard_sockets:  # host.hibernatable(), inlined
+            # An idle object that could hibernate is not billed, even before it does.
+            self.stop_billing(host)
             deadline = now + self.lab.hibernate_after
             idle = self.idle
             idle[host] = (deadline, host.idle_epoch)
@@ -69,6 +73,17 @@ class Lifecycle:
             deadline = now + self.lab.rng.uniform(low, high)
             heapq.heappush(self.slow, (deadline, next(self._seq), host, host.idle_epoch))
         self._arm(deadline)
+
+    def stop_billing(self, host: ObjectHost) -> None:
+        if host.billing_since is not None:
+            self.lab._active_seconds += self.lab._loop.vnow - host.billing_since
+            host.billing_since = None
+
+    def billed_seconds(self) -> float:
+        """Duration billed so far: settled intervals plus those still running."""
+        now = self.lab._loop.vnow
+        running = sum(now - h.billing_since for h in self.active if h.billing_since is not None)
+        return self.lab._active_seconds + running
 
     def forget(self, host: ObjectHost) -> None:
         self.active.pop(host, None)

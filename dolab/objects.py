@@ -40,6 +40,36 @@ class DurableObjectState:
         """Keep the object in memory until ``awaitable`` settles (it does not delay the reply)."""
         self._host.wait_until(awaitable)
 
+    # -- WebSockets (Hibernation API) -----------------------------------------------------------------
+
+    def acceptWebSocket(self, ws: Any, tags: list[str] | None = None) -> None:
+        """Take the server end of a pair; its messages arrive as ``webSocketMessage`` events and
+        the object may hibernate while the client stays connected."""
+        self._host.lab._sockets.accept(self._host, ws, tags)
+
+    def getWebSockets(self, tag: str | None = None) -> list[Any]:
+        """Accepted, not yet closed WebSockets (those with ``tag``, if given)."""
+        return self._host.lab._sockets.sockets(self._host, tag)
+
+    def getTags(self, ws: Any) -> list[str]:
+        if ws.host_key != (self._host.ns.binding, self._host.raw):
+            raise TypeError("getTags() takes a WebSocket accepted by this object's ctx.acceptWebSocket()")
+        return list(ws.tags)
+
+    def setWebSocketAutoResponse(self, pair: Any = None) -> None:
+        """Answer a message equal to ``pair.request`` with ``pair.response`` without waking the object."""
+        hub, key = self._host.lab._sockets, (self._host.ns.binding, self._host.raw)
+        if pair is None:
+            hub.auto.pop(key, None)
+        else:
+            hub.auto[key] = pair
+
+    def getWebSocketAutoResponse(self) -> Any:
+        return self._host.lab._sockets.auto.get((self._host.ns.binding, self._host.raw))
+
+    def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:
+        return getattr(ws, "auto_response_at", None)
+
     def abort(self, reason: str | None = None) -> NoReturn:
         """Reset the object now: in-memory state is dropped, uncommitted writes are discarded."""
         raise DurableObjectAbort(reason if reason is not None else ABORT_MESSAGE)

@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
 
 RUNTIME = {"__init__", "alarms", "context", "database", "errors", "fetch", "host", "ids", "lab", "lifecycle", "loop",
-           "namespace", "objects", "sql", "storage", "values", "worker"}
+           "namespace", "objects", "sql", "storage", "values", "websockets", "worker"}
 SIMULATION = {"cartdemo", "concurrency", "designs", "externaldb", "fixes", "geo", "latency", "network", "simulate",
               "trace", "workload"}
 PRESENTATION = {"plots", "report", "widgets"}
