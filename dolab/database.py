@@ -265,6 +265,22 @@ class Database:
                 conn.execute(f"{INTERNAL}DROP {kind.upper()} IF EXISTS {quoted}")
         self.cache.clear()
 
+    # -- the alarm, kept in _cf_METADATA as workerd does ------------------------------------------------
+
+    def alarm(self) -> float | None:
+        with self.privileged() as conn:
+            row = conn.execute(INTERNAL + "SELECT value FROM _cf_METADATA WHERE key = 'alarm'").fetchone()
+        return None if row is None else float(row[0])
+
+    def set_alarm(self, ms: float | None) -> None:
+        """Set (``ms``) or delete (``None``) the alarm, inside the implicit transaction."""
+        self.begin()
+        with self.privileged() as conn:
+            if ms is None:
+                conn.execute(INTERNAL + "DELETE FROM _cf_METADATA WHERE key = 'alarm'")
+            else:
+                conn.execute(INTERNAL + "INSERT OR REPLACE INTO _cf_METADATA (key, value) VALUES ('alarm', ?)", (ms,))
+
     def savepoint(self, name: str, verb: str) -> None:
         self.internal = True
         try:

@@ -89,3 +89,22 @@ def mark_remote(exc: BaseException, **flags: Any) -> BaseException:
     if "durableObjectReset" in flags:
         exc.durableObjectReset = flags["durableObjectReset"]  # type: ignore[attr-defined]
     return exc
+
+
+def remote_copy(exc: BaseException) -> BaseException:
+    """The exception as the caller receives it: same type if it is a builtin or dolab's,
+    otherwise a DurableObjectError with the type name in the message; always ``.remote``."""
+    kind = type(exc)
+    copy: BaseException
+    try:
+        if kind.__module__ == "builtins" or isinstance(exc, DolabError):
+            copy = kind(*exc.args)
+        else:
+            copy = DurableObjectError(f"{kind.__name__}: {exc}")
+    except Exception:
+        copy = DurableObjectError(f"{kind.__name__}: {exc}")
+    flags = {k: getattr(exc, k) for k in ("retryable", "overloaded", "durableObjectReset") if hasattr(exc, k)}
+    mark_remote(copy, remote=True, **flags)  # it was raised by (or reached through) the object
+    # Cloudflare sends no stack trace; we keep the original as the cause so learners can debug.
+    copy.__cause__ = exc
+    return copy

@@ -17,25 +17,14 @@ from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dolab.context import current_request
-from dolab.database import INTERNAL, Database, object_file
-from dolab.errors import (
-    DolabError,
-    DurableObjectAbort,
-    DurableObjectError,
-    ResetError,
-    RpcError,
-    mark_remote,
-)
+from dolab.database import Database, object_file
+from dolab.errors import DurableObjectAbort, ResetError, RpcError, mark_remote, remote_copy
 from dolab.objects import DurableObjectState
 from dolab.values import to_wire
 
 if TYPE_CHECKING:
     from dolab.ids import DurableObjectId
     from dolab.namespace import DurableObjectNamespace
-
-_ALARM_GET = INTERNAL + "SELECT value FROM _cf_METADATA WHERE key = 'alarm'"
-_ALARM_SET = INTERNAL + "INSERT OR REPLACE INTO _cf_METADATA (key, value) VALUES ('alarm', ?)"
-_ALARM_DELETE = INTERNAL + "DELETE FROM _cf_METADATA WHERE key = 'alarm'"
 
 current_host: contextvars.ContextVar[ObjectHost | None] = contextvars.ContextVar(
     "dolab_current_host", default=None
@@ -46,25 +35,6 @@ RESERVED = frozenset(
     {"fetch", "alarm", "connect", "webSocketMessage", "webSocketClose", "webSocketError", "preShutdown"}
 )
 BCW_TIMEOUT = 30.0
-
-
-def remote_copy(exc: BaseException) -> BaseException:
-    """The exception as the caller receives it: same type if it is a builtin or dolab's,
-    otherwise a DurableObjectError with the type name in the message; always ``.remote``."""
-    kind = type(exc)
-    copy: BaseException
-    try:
-        if kind.__module__ == "builtins" or isinstance(exc, DolabError):
-            copy = kind(*exc.args)
-        else:
-            copy = DurableObjectError(f"{kind.__name__}: {exc}")
-    except Exception:
-        copy = DurableObjectError(f"{kind.__name__}: {exc}")
-    flags = {k: getattr(exc, k) for k in ("retryable", "overloaded", "durableObjectReset") if hasattr(exc, k)}
-    mark_remote(copy, remote=True, **flags)  # it was raised by (or reached through) the object
-    # Cloudflare sends no stack trace; we keep the original as the cause so learners can debug.
-    copy.__cause__ = exc
-    return copy
 
 
 class ObjectHost:
@@ -382,24 +352,14 @@ class ObjectHost:
     # -- the alarm row ------------------------------------------------------------------------------
 
     def alarm_ms(self) -> float | None:
-        db = self.database()
-        with db.privileged() as conn:
-            row = conn.execute(_ALARM_GET).fetchone()
-        return None if row is None else float(row[0])
+        return self.database().alarm()
 
-    def set_alarm_row(self, ms: float) -> None:
-        db = self.database()
-        db.begin()
-        with db.privileged() as conn:
-            conn.execute(_ALARM_SET, (ms,))
+    def set_alarm_row(self, ms: float | None) -> None:
+        self.database().set_alarm(ms)
         self.alarm_dirty = True
 
     def delete_alarm_row(self) -> None:
-        db = self.database()
-        db.begin()
-        with db.privileged() as conn:
-            conn.execute(_ALARM_DELETE)
-        self.alarm_dirty = True
+        self.set_alarm_row(None)
 
     def count_rows(self, read: int, written: int) -> None:
         """Count one storage operation (billing rows, and the current request's storage ops)."""
