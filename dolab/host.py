@@ -80,17 +80,19 @@ class ObjectHost:
         """Deliver one event (an RPC call, a fetch, a test callback) and return its copied result."""
         lab = self.lab
         arrived = self.loop.vnow
-        if self.holders or self.waiters or self.passing:
-            await self._enter_gate()
-        if lab.cpu_per_event:
-            await self._use_cpu(arrived)
-        elif lab.network is not None and self.loop.vnow > arrived:
-            self._record("queue", arrived, self.loop.vnow)
+        # Busy from arrival: an object with events queued at its gate is not idle (it must not
+        # hibernate under them) and is billed for duration.
         self.inflight += 1
         self.idle_epoch += 1
         lab._lifecycle.busy(self)
         token = current_host.set(self)
         try:
+            if self.holders or self.waiters or self.passing:
+                await self._enter_gate()
+            if lab.cpu_per_event:
+                await self._use_cpu(arrived)
+            elif lab.network is not None and self.loop.vnow > arrived:
+                self._record("queue", arrived, self.loop.vnow)
             instance = self.instance if self.instance is not None else self._ensure_instance()
             generation = self.generation
             if self.holders:  # the constructor started blockConcurrencyWhile

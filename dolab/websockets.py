@@ -57,6 +57,7 @@ class WebSocket:
         self.peer: WebSocket | None = None
         self.readyState = OPEN
         self.received: list[Any] = []
+        self.arrivals: list[tuple[float, Any]] = []  # (lab time, message) of everything received
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._attachment: bytes | None = None
@@ -132,6 +133,7 @@ class WebSocket:
         return await asyncio.wait_for(future, timeout)
 
     def _arrive(self, message: Any) -> None:
+        self.arrivals.append((self._lab.now, message))
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -157,7 +159,8 @@ class WebSocketPair:
             raise LabError("create a WebSocketPair inside a Durable Object (in its fetch handler)")
         client, server = WebSocket(host.lab), WebSocket(host.lab)
         client.peer, server.peer = server, client
-        client.region = current_region.get()
+        client.region = current_region.get()  # the user who asked for the socket stands there
+        server.region = host.region  # and the object lives here (simulation only)
         return client, server
 
 
