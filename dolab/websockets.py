@@ -200,8 +200,15 @@ class SocketHub:
         network = self.lab.network
         src = sender.region or region
         dst = target.region or region
-        if network is not None and src and dst and src != dst:
+        if network is not None and src and dst:
+            # A client end sits behind the user's last mile; the hop between regions comes from the
+            # latency model (the same-region value when both are in one region).
+            model = getattr(network, "latency", None)
+            mile = model.last_mile_ms if model is not None else 0.0
+            hops = (sender.host_key is None and not sender.standard) + (target.host_key is None and not target.standard)
             await network.transit(src, dst, "network", "websocket")
+            if hops and mile:
+                await network.transit(dst, dst, "last_mile", "websocket", rtt_ms=mile * hops)
         if target.readyState != OPEN:
             return
         if target.host_key is None and not target.standard:
