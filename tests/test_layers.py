@@ -9,8 +9,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
 
 RUNTIME = {"__init__", "alarms", "context", "database", "errors", "fetch", "host", "ids", "lab", "lifecycle", "loop",
            "namespace", "objects", "sql", "storage", "values", "websockets", "worker"}
-SIMULATION = {"cartdemo", "chatdemo", "concurrency", "designs", "externaldb", "fixes", "geo", "latency", "network", "simulate",
-              "trace", "workload"}
+SIMULATION = {"cartdemo", "chatdemo", "concurrency", "designs", "externaldb", "fixes", "geo", "latency", "network",
+              "simulate", "trace", "workload"}
 PRESENTATION = {"plots", "report", "widgets"}
 PRESENTATION_LIBS = {"pandas", "matplotlib", "ipywidgets", "tqdm", "IPython"}
 
