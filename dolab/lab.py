@@ -32,6 +32,12 @@ T = TypeVar("T")
 _BINDING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+INJECTED = {
+    "disconnect": ("Network connection lost.", {"retryable": True}),
+    "overloaded": ("Durable Object is overloaded. Too many requests queued.", {"overloaded": True}),
+}
+
+
 @dataclass(frozen=True)
 class LabStatistics:
     """Counts since the lab started, and objects in memory now.
@@ -126,6 +132,7 @@ class Lab:
         self._alarms = AlarmScheduler(self)
         self._sockets = SocketHub(self)
         self._active_seconds = 0.0
+        self._injected: dict[tuple[str, bytes], list[str]] = {}
         self._loop.set_task_factory(_track_object_tasks)
         self.network = network
         if network is not None:
@@ -213,6 +220,24 @@ class Lab:
     def run_in_durable_object(self, stub: DurableObjectStub, fn: Callable[[Any, Any], Any]) -> Any:
         """Run ``fn(instance, ctx)`` inside the object, as one event through its gates."""
         return self._enter(stub._invoke("callback", "callback", fn, None))
+
+    def fail_next(self, target: DurableObjectStub | DurableObjectId, kind: str = "disconnect", count: int = 1) -> None:
+        """Make the next ``count`` calls to an object fail as the network or runtime would.
+
+        ``kind="disconnect"`` raises a ``.retryable`` error ("Network connection lost."),
+        ``kind="overloaded"`` an ``.overloaded`` one; the object never sees those calls. A
+        teaching helper (dolab's own): real failures are not scheduled.
+        """
+        if kind not in INJECTED:
+            raise LabError(f"kind must be one of {', '.join(INJECTED)}, got {kind!r}")
+        if not isinstance(count, int) or count < 1:
+            raise LabError(f"count must be an int >= 1, got {count!r}")
+        ident = target.id if isinstance(target, DurableObjectStub) else target
+        for ns in self.namespaces.values():
+            if ns._key == ident._key:
+                self._injected.setdefault((ns.binding, ident._raw), []).extend([kind] * count)
+                return
+        raise LabError(f"{ident!r} belongs to no namespace of this lab")
 
     def run_durable_object_alarm(self, stub: DurableObjectStub) -> Any:
         """Run the object's pending alarm now: ``False`` if none was set, else ``True``.

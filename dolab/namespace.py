@@ -152,8 +152,11 @@ class DurableObjectStub:
         if caller is not None:
             caller.commit()  # output gate: an outgoing call waits for the caller's writes
         ns = self._ns
+        lab = ns.lab
+        if lab._injected:
+            self._maybe_fail(lab)
         host = ns.host(self.id)
-        ns.lab._counts["requests"] += 1
+        lab._counts["requests"] += 1
         network = ns.lab.network
         src = (caller.region if caller is not None else current_region.get()) if network else None
         dst = None
@@ -174,6 +177,15 @@ class DurableObjectStub:
         if kind == "fetch" and not isinstance(result, Response):
             raise TypeError(f"fetch() handler must return a Response, got {type(result).__name__}")
         return result
+
+    def _maybe_fail(self, lab: Any) -> None:
+        from dolab.errors import DurableObjectError, mark_remote
+        from dolab.lab import INJECTED
+
+        pending = lab._injected.get((self._ns.binding, self.id._raw))
+        if pending:
+            message, flags = INJECTED[pending.pop(0)]
+            raise mark_remote(DurableObjectError(message), remote=False, **flags)
 
     def __repr__(self) -> str:
         return f"<DurableObjectStub {self._ns.binding} {self.id!r}>"

@@ -260,3 +260,27 @@ def test_a_stateless_worker_keeps_nothing_between_requests() -> None:
         assert worker.requests == 5
         with pytest.raises(RpcError, match="does not implement the method"):
             lab.run(worker.nothing())
+
+
+def test_injected_failures_carry_cloudflare_flags(box_lab: Lab) -> None:
+    from dolab import DurableObjectError, LabError
+
+    stub = box_lab.env.BOX.getByName("flaky")
+    box_lab.fail_next(stub, "disconnect", count=2)
+    box_lab.fail_next(stub.id, "overloaded")
+    outcomes = []
+    for _ in range(4):
+        try:
+            box_lab.run(stub.record("x"))
+            outcomes.append("ok")
+        except DurableObjectError as error:
+            outcomes.append((str(error), error.retryable, error.overloaded, error.remote))
+    assert outcomes == [
+        ("Network connection lost.", True, False, False),
+        ("Network connection lost.", True, False, False),
+        ("Durable Object is overloaded. Too many requests queued.", False, True, False),
+        "ok",
+    ]
+    assert box_lab.run(stub.record("y")) == ["x", "y"]  # the failed calls never reached the object
+    with pytest.raises(LabError, match="kind must be one of disconnect, overloaded"):
+        box_lab.fail_next(stub, "meteor")
