@@ -117,3 +117,32 @@ def plot_alarm_timeline(changes: Sequence[float], deliveries: Sequence[dict[str,
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=3, frameon=False, fontsize=8)
     plt.close(fig)
     return fig
+
+
+HOP_COLOURS = {"last_mile": "#999999", "network": "#0072B2", "queue": "#E69F00", "cpu": "#CC79A7",
+               "storage": "#009E73", "db": "#D55E00"}
+
+
+def plot_waterfall(hops: Any, request: int, title: str = "") -> Figure:
+    """One request as a waterfall: a bar per hop on a time axis (ms since the request was sent).
+
+    ``hops`` is ``dolab.report.hops_frame(trace)``; colours say the hop's kind.
+    """
+    mine = hops[hops["request"] == request].sort_values("offset_ms")
+    fig, ax = plt.subplots(figsize=(7, 0.38 * len(mine) + 1.3), layout="constrained")
+    labels = []
+    for row, hop in enumerate(mine.itertuples()):
+        ax.barh(row, max(hop.ms, 0.2), left=hop.offset_ms, color=HOP_COLOURS.get(hop.kind, "#000000"))
+        labels.append(f"{hop.kind}: {hop.src}→{hop.dst}" if hop.src != hop.dst else f"{hop.kind} ({hop.src})")
+        shown = f"{hop.ms:.1f}" if hop.ms >= 1 else f"{hop.ms:.2f}"
+        ax.annotate(f"{shown} ms", (hop.offset_ms + max(hop.ms, 0.2), row), textcoords="offset points",
+                    xytext=(3, -3), fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("milliseconds since the user sent the request (simulated)")
+    ax.set_title(title or f"Request {request}: where the time goes")
+    ax.grid(axis="x", alpha=0.3)
+    if len(mine):
+        ax.set_xlim(0, float((mine["offset_ms"] + mine["ms"]).max()) * 1.2)
+    plt.close(fig)
+    return fig

@@ -187,3 +187,16 @@ def test_network_needs_a_region_to_charge_time() -> None:
     with Lab(durable_objects={"E": Echo}, network=Network()) as lab:
         assert lab.run(lab.env.E.getByName("x").hi()) == "hi"
         assert lab.now == 0.0  # a call from nowhere in particular pays no transit
+
+
+def test_waterfall_shows_every_hop_of_a_request(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from dolab.plots import plot_waterfall
+
+    trace = simulate("external-db", Workload(users=3, rate=1, duration=5, regions="australiaeast", ops=3), seed=1)
+    hops = hops_frame(trace)
+    first = trace.requests[0].id
+    fig = plot_waterfall(hops, first)
+    assert len(fig.axes[0].patches) == len(hops[hops["request"] == first]) == 11  # 2 last mile + 3 x (2 net + db)
+    fig.savefig(Path(str(tmp_path)) / "waterfall.png")
