@@ -159,3 +159,38 @@ def test_chat_demo_times_messages_by_region_and_the_panel_sends() -> None:
         assert panel.inputs["bob"].value == ""
         with pytest.raises(LabError, match="'zed' is not in the room"):
             chat.send("zed", "hi")
+
+
+def test_auto_response_getters_and_removal() -> None:
+    class Pinger(DurableObject):
+        async def fetch(self, request: Any) -> Response:
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            return Response(None, status=101, web_socket=client)
+
+        async def configure(self, on: bool) -> Any:
+            self.ctx.setWebSocketAutoResponse(Pair("ping", "pong") if on else None)
+            pair = self.ctx.getWebSocketAutoResponse()
+            return None if pair is None else [pair.request, pair.response]
+
+        async def last_auto(self) -> Any:
+            (ws,) = self.ctx.getWebSockets()
+            return self.ctx.getWebSocketAutoResponseTimestamp(ws)
+
+        async def webSocketMessage(self, ws: Any, message: Any) -> None:
+            ws.send(f"object saw {message}")
+
+    with Lab(durable_objects={"P": Pinger}) as lab:
+        stub = lab.env.P.getByName("p")
+        client = lab.run(stub.fetch("https://p/ws")).webSocket
+        assert lab.run(stub.configure(True)) == ["ping", "pong"]
+        assert lab.run(stub.last_auto()) is None
+        lab.advance(5)
+        client.send("ping")
+        lab.advance(0.1)
+        assert client.received == ["pong"]
+        assert lab.run(stub.last_auto()) == pytest.approx(lab.time_ms - 100, abs=1)
+        assert lab.run(stub.configure(False)) is None
+        client.send("ping")
+        lab.advance(0.1)
+        assert client.received == ["pong", "object saw ping"]  # no auto-response any more
