@@ -335,8 +335,6 @@ class Database:
             for name in (arg1, arg2):
                 if isinstance(name, str) and name.lower().startswith("_cf_"):
                     return f"access to {name} is prohibited: names starting with _cf_ are reserved."
-        if action == sqlite3.SQLITE_ALTER_TABLE and isinstance(arg2, str):
-            return None
         return None
 
 

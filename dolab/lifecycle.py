@@ -53,7 +53,7 @@ class Lifecycle:
             return
         host.idle_epoch += 1  # any earlier timer of this object is now stale
         now = self.lab._loop.vnow
-        if not host.background and not host.standard_sockets:  # host.hibernatable(), inlined
+        if host.hibernatable():
             # An idle object that could hibernate is not billed, even before it does.
             self.stop_billing(host)
             deadline = now + self.lab.hibernate_after

@@ -68,7 +68,7 @@ class DurableObjectState:
         return self._host.lab._sockets.auto.get((self._host.ns.binding, self._host.raw))
 
     def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:
-        return getattr(ws, "auto_response_at", None)
+        return ws.auto_response_at
 
     def abort(self, reason: str | None = None) -> NoReturn:
         """Reset the object now: in-memory state is dropped, uncommitted writes are discarded."""

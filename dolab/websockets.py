@@ -67,6 +67,12 @@ class WebSocket:
         self.standard_host: ObjectHost | None = None
         self.region: str | None = None
         self.close_info: tuple[int, str] | None = None
+        self.auto_response_at: float | None = None  # lab time_ms of the last auto-response
+
+    @property
+    def is_client(self) -> bool:
+        """The end a client holds (not accepted by any object)."""
+        return self.host_key is None and not self.standard
 
     # -- sending -----------------------------------------------------------------------------------
 
@@ -205,20 +211,20 @@ class SocketHub:
             # latency model (the same-region value when both are in one region).
             model = getattr(network, "latency", None)
             mile = model.last_mile_ms if model is not None else 0.0
-            hops = (sender.host_key is None and not sender.standard) + (target.host_key is None and not target.standard)
+            hops = sender.is_client + target.is_client
             await network.transit(src, dst, "network", "websocket")
             if hops and mile:
                 await network.transit(dst, dst, "last_mile", "websocket", rtt_ms=mile * hops)
         if target.readyState != OPEN:
             return
-        if target.host_key is None and not target.standard:
+        if target.is_client:
             target._arrive(message)  # a client end
             return
         self.messages += 1
         pair = self.auto.get(target.host_key) if target.host_key else None
         if pair is not None and message == pair.request:
             self.auto_responses += 1  # answered by the runtime: the object is not woken
-            target.auto_response_at = self.lab.time_ms  # type: ignore[attr-defined]
+            target.auto_response_at = self.lab.time_ms
             self.deliver(target, sender, pair.response, None)
             return
         if target.standard and target.standard_host is not None:
