@@ -8,14 +8,18 @@ operations (``ops - 1`` reads and one write for add/remove, ``ops`` reads for a 
   one database in its home region, which queues when it is busy.
 - :class:`DoPerUserDesign`: one Durable Object per user, placed near the user's first request,
   with its storage beside it. One round trip per request; storage operations cost ~0.
+- :class:`CachedDbDesign`: the external database with a read-through cache at each edge: views
+  that hit are fast, every write still crosses to the database, and other edges' copies go stale.
 - :class:`GlobalDoDesign`: one Durable Object for everybody: the hot-spot anti-pattern. One
   object has one thread, so it saturates at ``1 / cpu_per_event`` requests per second.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from dolab.context import current_region
 from dolab.externaldb import ExternalDatabase
 from dolab.objects import DurableObject
 
@@ -78,6 +82,38 @@ class ExternalDbDesign:
         return max(0, qty)
 
 
+class CachedDbDesign(ExternalDbDesign):
+    """The external database behind a per-edge read-through cache (``cache_ms`` per lookup)."""
+
+    name = "cached-db"
+
+    def __init__(self, db: ExternalDatabase, ops: int, cache_ms: float = 1.0) -> None:
+        super().__init__(db, ops)
+        self.cache_ms = cache_ms
+        self.cache: dict[tuple[str, str, str], int] = {}  # (edge region, user, sku) -> qty
+        self.hits = self.misses = 0
+
+    async def handle(self, user: str, op: str, sku: str) -> Any:
+        region = current_region.get() or ""
+        key = (region, user, sku)
+        if op != "view":
+            qty = await super().handle(user, op, sku)
+            self.cache[key] = qty  # write-through at this edge only: other edges keep stale copies
+            return qty
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(self.cache_ms / 1000.0)
+        hit = key in self.cache
+        self.db.network.record("cache", start, loop.time(), region, region, "hit" if hit else "miss")
+        if hit:
+            self.hits += 1
+            return self.cache[key]
+        self.misses += 1
+        rows = await self.db.query("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+        self.cache[key] = rows[0][0] if rows else 0
+        return self.cache[key]
+
+
 class _ObjectDesign:
     """A design whose worker makes one RPC call to a Durable Object per request."""
 
@@ -109,4 +145,4 @@ class GlobalDoDesign(_ObjectDesign):
         return await self.env.GLOBAL_CART.getByName("global").handle(user, op, sku, self.ops)
 
 
-DESIGNS = ("external-db", "do-per-user", "global-do")
+DESIGNS = ("external-db", "cached-db", "do-per-user", "global-do")

@@ -104,3 +104,13 @@ def _distance(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+@functools.cache
+def coastline(folder: Path = DATA) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """The world's coastline as polylines of (lon, lat): Natural Earth 1:110m, public domain."""
+    lines: dict[int, list[tuple[float, float]]] = {}
+    with (folder / "coastline.csv").open() as f:
+        for r in csv.DictReader(f):
+            lines.setdefault(int(r["line"]), []).append((float(r["lon"]), float(r["lat"])))
+    return tuple(tuple(points) for _, points in sorted(lines.items()))

@@ -43,7 +43,10 @@ class LabStatistics:
     """Counts since the lab started, and objects in memory now.
 
     ``active_seconds`` is billed duration: time objects spent handling events or sitting idle
-    but unable to hibernate (x 0.128 GB = GB-s on Cloudflare's bill).
+    but unable to hibernate (x 0.128 GB = GB-s on Cloudflare's bill). ``active`` and ``cold``
+    count objects now: ``hibernating`` of the cold ones hibernated, the rest were evicted.
+    ``hibernated`` and ``evicted`` count events since the start; ``ws_messages`` counts incoming
+    WebSocket messages (billed 20:1).
     """
 
     now: float
@@ -57,6 +60,8 @@ class LabStatistics:
     resets: int
     rows_read: int
     rows_written: int
+    ws_messages: int = 0
+    hibernating: int = 0
 
 
 class _External:
@@ -329,8 +334,14 @@ class Lab:
                 cold=sum(len(ns._cold) for ns in self.namespaces.values()),
                 requests=c["requests"], constructed=c["constructed"], hibernated=c["hibernated"],
                 evicted=c["evicted"], resets=c["resets"], rows_read=self._rows[0], rows_written=self._rows[1],
+                ws_messages=self._sockets.messages,
+                hibernating=sum(ns.hibernating for ns in self.namespaces.values()),
             )
         return self._on_lab(snap)
+
+    def stored_bytes(self) -> int:
+        """Bytes of storage all objects hold now (the sum of their ``databaseSize``)."""
+        return self._on_lab(lambda: sum(ns.stored_bytes() for ns in self.namespaces.values()))
 
     def _count(self, what: str) -> None:
         self._counts[what] += 1

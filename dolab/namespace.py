@@ -7,6 +7,7 @@ does. Calls made through one stub arrive in the order they were made.
 from __future__ import annotations
 
 import os
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from dolab import ids
@@ -33,6 +34,7 @@ class DurableObjectNamespace:
         self._hosts: dict[bytes, ObjectHost] = {}
         # Cold objects: id bytes -> state letter (+ compressed database image in memory mode).
         self._cold: dict[bytes, bytes] = {}
+        self.hibernating = 0  # how many cold entries are hibernated (the rest were evicted)
         self.location_hints: dict[bytes, str] = {}
 
     # -- ids ------------------------------------------------------------------------------------
@@ -77,7 +79,10 @@ class DurableObjectNamespace:
     def host(self, id: ids.DurableObjectId) -> ObjectHost:
         host = self._hosts.get(id._raw)
         if host is None:
-            host = ObjectHost(self, id, self._cold.pop(id._raw, None))
+            entry = self._cold.pop(id._raw, None)
+            if entry is not None and entry[:1] == b"h":
+                self.hibernating -= 1
+            host = ObjectHost(self, id, entry)
             self._hosts[id._raw] = host
         return host
 
@@ -91,8 +96,24 @@ class DurableObjectNamespace:
                 if path.exists():
                     os.remove(path)
             return
+        old = self._cold.get(host.raw)
+        self.hibernating += (state[0] == "h") - (old is not None and old[:1] == b"h")
         self._cold[host.raw] = state[0].encode() + (image or b"")
         self.lab._count(state)
+
+    def stored_bytes(self) -> int:
+        """Bytes stored by this class's objects, in memory or not (lab thread only)."""
+        total = sum(host.db.size() for host in self._hosts.values() if host.db is not None)
+        for raw, entry in self._cold.items():
+            if len(entry) > 1:  # memory mode: the state letter + a compressed SQLite image
+                image = zlib.decompress(entry[1:])
+                # SQLite's header: page size at offset 16, free pages at 36 (as Database.size skips them)
+                page = int.from_bytes(image[16:18], "big") or 65536
+                total += len(image) - int.from_bytes(image[36:40], "big") * page
+            elif self.lab.persist is not None:
+                path = self.lab.persist / self.cls.__name__ / f"{raw.hex()}.sqlite"
+                total += path.stat().st_size if path.exists() else 0
+        return total
 
     def stored_ids(self) -> list[ids.DurableObjectId]:
         raws = set(self._cold)

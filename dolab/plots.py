@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 DESIGN_COLOURS = {"external-db": "#D55E00", "durable-object": "#0072B2", "do-per-user": "#0072B2",
                   "database": "#D55E00", "cookie": "#E69F00", "cache": "#CC79A7",
-                  "global-do": "#CC79A7", "stateless": "#D55E00", "stateful": "#0072B2"}
+                  "global-do": "#CC79A7", "cached-db": "#E69F00", "stateless": "#D55E00", "stateful": "#0072B2"}
 
 
 def _colour(name: str, i: int) -> str:
@@ -120,7 +120,7 @@ def plot_alarm_timeline(changes: Sequence[float], deliveries: Sequence[dict[str,
 
 
 HOP_COLOURS = {"last_mile": "#999999", "network": "#0072B2", "queue": "#E69F00", "cpu": "#CC79A7",
-               "storage": "#009E73", "db": "#D55E00"}
+               "storage": "#009E73", "db": "#D55E00", "cache": "#56B4E9"}
 
 
 def plot_waterfall(hops: Any, request: int, title: str = "") -> Figure:
@@ -144,5 +144,40 @@ def plot_waterfall(hops: Any, request: int, title: str = "") -> Figure:
     ax.grid(axis="x", alpha=0.3)
     if len(mine):
         ax.set_xlim(0, float((mine["offset_ms"] + mine["ms"]).max()) * 1.2)
+    plt.close(fig)
+    return fig
+
+
+def plot_percentiles(table: Any, bounds: dict[str, float] | None = None, title: str = "") -> Figure:
+    """p50 / p95 / p99 per design as grouped horizontal bars, with physics bounds as dashed lines.
+
+    ``table`` is ``dolab.report.quantiles(frame)`` (one row per design); ``bounds`` maps a label
+    to the smallest latency physics allows for it, in ms.
+    """
+    designs = list(table.index)
+    columns = [c for c in ("p50", "p95", "p99") if c in table.columns]
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 * len(designs) + 1.6), layout="constrained")
+    height = 0.8 / len(columns)
+    shades = {"p50": 1.0, "p95": 0.65, "p99": 0.4}
+    for j, col in enumerate(columns):
+        for i, design in enumerate(designs):
+            value = float(table.loc[design, col])
+            y = i + (j - (len(columns) - 1) / 2) * height
+            ax.barh(y, value, height=height * 0.9, color=_colour(design, i), alpha=shades[col])
+            ax.annotate(f"{col} {value:.0f} ms", (value, y), textcoords="offset points", xytext=(3, -3), fontsize=8)
+    for col in columns:  # legend entries in grey: the shade, not the colour, says which percentile
+        ax.barh([], [], color="#555555", alpha=shades[col], label=col)
+    top = float(table[columns].to_numpy().max()) if designs else 1.0
+    for k, (label, bound) in enumerate((bounds or {}).items()):
+        ax.axvline(bound, color="#000000", linestyle=("--", ":", "-.")[k % 3], linewidth=1,
+                   label=f"physics bound, {label}: {bound:.0f} ms")
+        top = max(top, bound)
+    ax.set_yticks(range(len(designs)), designs)
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.3)
+    ax.set_xlabel("latency of one request, milliseconds (simulated)")
+    ax.set_title(title or "Latency percentiles by design")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
     plt.close(fig)
     return fig

@@ -16,6 +16,7 @@ from typing import Any
 
 from dolab.designs import (
     DESIGNS,
+    CachedDbDesign,
     CartObject,
     DoPerUserDesign,
     ExternalDbDesign,
@@ -44,8 +45,11 @@ def simulate(
     storage_ms: float = 0.05,
     record_hops: bool = True,
     progress: Callable[[float], None] | None = None,
+    sample_every: float | None = None,
+    max_active: int = 5_000,
+    linger: float = 0.0,
 ) -> Trace:
-    """Simulate ``design`` ("external-db", "do-per-user" or "global-do") under ``workload``.
+    """Simulate ``design`` ("external-db", "cached-db", "do-per-user" or "global-do") under ``workload``.
 
     Args:
         db_region, db_connections, db_service_ms: the external database (external-db design).
@@ -54,6 +58,14 @@ def simulate(
         storage_ms: time of one co-located storage operation inside a Durable Object.
         record_hops: keep per-hop rows (turn off for very large runs to save memory).
         progress: called with the fraction of simulated time done, now and then.
+        sample_every: seconds between gauge samples (objects active / hibernated / evicted, the
+            deepest Durable Object input queue); default: 100 samples over the run.
+        max_active: objects kept in memory at most; beyond it the least recently used is evicted.
+        linger: seconds to keep the lab running (and sampling) after the last answer, to watch
+            idle objects hibernate.
+
+    ``trace.usage`` holds what the run consumed, for :mod:`dolab.pricing`: Durable Object
+    requests, billed seconds, rows, stored bytes, Worker requests and external-database queries.
     """
     if design not in DESIGNS:
         raise LabError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
@@ -71,23 +83,53 @@ def simulate(
         network=network,
         storage_latency=storage_ms / 1000.0,
         cpu_per_event=do_cpu_ms / 1000.0,
-        max_active=5_000,  # idle objects hibernate after 10 s anyway; this only bounds bursts
+        max_active=max_active,  # idle objects hibernate after 10 s anyway; this bounds bursts
     ) as lab:
         handler: Any
-        if design == "external-db":
-            handler = ExternalDbDesign(ExternalDatabase(lab, db_region, connections=db_connections,
-                                                        service_ms=db_service_ms), workload.ops)
+        if design in ("external-db", "cached-db"):
+            db = ExternalDatabase(lab, db_region, connections=db_connections, service_ms=db_service_ms)
+            handler = (ExternalDbDesign if design == "external-db" else CachedDbDesign)(db, workload.ops)
         elif design == "do-per-user":
             handler = DoPerUserDesign(lab.env, workload.ops)
         else:
             handler = GlobalDoDesign(lab.env, workload.ops)
-        lab.run(_drive(lab, network, handler, workload, trace, progress))
+        every = sample_every or workload.duration / 100
+        lab.run(_drive(lab, network, handler, workload, trace, progress, every, linger))
+        stats = lab.statistics()
+        trace.usage = {
+            "seconds": workload.duration, "requests": stats.requests, "ws_messages": stats.ws_messages,
+            "active_seconds": stats.active_seconds, "rows_read": stats.rows_read,
+            "rows_written": stats.rows_written, "stored_bytes": lab.stored_bytes(),
+            "worker_requests": len(trace.requests), "constructed": stats.constructed,
+            "objects": lab._on_lab(lambda: sum(len(ns.stored_ids()) for ns in lab.namespaces.values())),
+            "db_queries": getattr(getattr(handler, "db", None), "queries", 0),
+        }
     return trace
 
 
+async def _sampler(lab: Lab, trace: Trace, every: float) -> None:
+    while True:
+        _sample_objects(lab, trace)
+        await asyncio.sleep(every)
+
+
+def _sample_objects(lab: Lab, trace: Trace) -> None:
+    """One reading of the object gauges: how many objects are in each state, the longest queue."""
+    active = lab._lifecycle.active
+    cold = sum(len(ns._cold) for ns in lab.namespaces.values())
+    hibernating = sum(ns.hibernating for ns in lab.namespaces.values())
+    t = lab._loop.time()
+    trace.sample(t, "objects_active", len(active))
+    trace.sample(t, "objects_hibernated", hibernating)
+    trace.sample(t, "objects_evicted", cold - hibernating)
+    # Requests inside the busiest object: the one running plus those waiting at its input gate.
+    trace.sample(t, "do_queue", max((h.inflight for h in active), default=0))
+
+
 async def _drive(lab: Lab, network: Network, design: Any, workload: Workload, trace: Trace,
-                 progress: Callable[[float], None] | None) -> None:
+                 progress: Callable[[float], None] | None, every: float, linger: float = 0.0) -> None:
     await design.setup()
+    sampling = asyncio.ensure_future(_sampler(lab, trace, every))
     # The workload draws from its own stream (derived from the lab's seed), so every design sees
     # exactly the same users, operations and arrival times; jitter draws cannot shift them.
     rng = random.Random(f"dolab-workload-{lab.seed}")
@@ -138,5 +180,9 @@ async def _drive(lab: Lab, network: Network, design: Any, workload: Workload, tr
         pending.update(asyncio.ensure_future(user_loop(u)) for u in home)
     if pending:
         await asyncio.gather(*pending)
+    if linger > 0:
+        await asyncio.sleep(linger)
+    sampling.cancel()
+    _sample_objects(lab, trace)
     if progress is not None:
         progress(1.0)

@@ -72,6 +72,7 @@ class Trace:
     hops: list[Hop] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
+    usage: dict[str, float] = field(default_factory=dict)
     record_hops: bool = True
 
     def hop(self, kind: str, start: float, end: float, src: str, dst: str, detail: str = "") -> None:

@@ -9,9 +9,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
 
 RUNTIME = {"__init__", "alarms", "context", "database", "errors", "fetch", "host", "ids", "lab", "lifecycle", "loop",
            "namespace", "objects", "sql", "storage", "values", "websockets", "worker"}
-SIMULATION = {"cartdemo", "chatdemo", "concurrency", "designs", "externaldb", "fixes", "geo", "latency", "network",
+SIMULATION = {"cartdemo", "chatdemo", "concurrency", "designs", "explorer", "externaldb", "fixes", "geo", "latency",
+              "network", "pricing", "sweep",
               "simulate", "trace", "workload"}
-PRESENTATION = {"plots", "report", "widgets"}
+PRESENTATION = {"maps", "plots", "report", "scaleplots", "widgets"}
 PRESENTATION_LIBS = {"pandas", "matplotlib", "ipywidgets", "tqdm", "IPython"}
 
 
