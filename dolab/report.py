@@ -1,16 +1,19 @@
 """Traces as tidy pandas DataFrames, with the summaries every notebook uses (presentation layer).
 
 ``requests_frame`` has one row per request, ``hops_frame`` one row per hop; ``quantiles`` gives
-latency at {0, 0.5, 0.95, 0.99, 1} and ``throughput`` completed requests per time window.
+latency at {0, 0.5, 0.95, 0.99, 1} and ``throughput`` completed requests per time window;
+``bill_frame`` and ``cost_frame`` show the cost meter's answers (:mod:`dolab.pricing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
+from typing import Any
 
 import pandas as pd
 
+from dolab.pricing import MONTH_SECONDS, Bill, bill, usage_of
 from dolab.trace import Trace
 
 QUANTILES = (0.0, 0.5, 0.95, 0.99, 1.0)
@@ -71,3 +74,50 @@ def throughput(frame: pd.DataFrame, window: float = 1.0, by: str | None = "desig
 def clicks_frame(clicks: Iterable[object]) -> pd.DataFrame:
     """The cart demo's clicks (``CartDemo.log``) as a table, one row per click."""
     return pd.DataFrame([asdict(c) for c in clicks])  # type: ignore[call-overload]
+
+
+def bill_frame(bill: Bill) -> pd.DataFrame:
+    """A bill (``dolab.pricing.bill``) as a table, one row per item, with a total row."""
+    frame = pd.DataFrame([asdict(line) for line in bill.lines])
+    total = pd.DataFrame([{"item": "total", "cost_usd": bill.total}])
+    return pd.concat([frame, total], ignore_index=True)
+
+
+def cost_frame(traces: Mapping[str, Trace], rounding: str = "exact") -> pd.DataFrame:
+    """Each design's run scaled to a 30-day month and priced: one row per design, one column per item.
+
+    The external database's own bill is not included (it is not Cloudflare's); its queries are
+    shown in ``db_queries_per_month`` so the comparison stays honest.
+    """
+    rows = []
+    for design, trace in traces.items():
+        seconds = float(trace.usage["seconds"])
+        priced = bill(usage_of(trace).per_month(seconds), rounding=rounding)
+        row: dict[str, object] = {"design": design}
+        row.update({line.item: line.cost_usd for line in priced.lines})
+        row["total_usd"] = priced.total
+        row["db_queries_per_month"] = trace.usage["db_queries"] * MONTH_SECONDS / seconds
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("design")
+
+
+def progress_bar(desc: str = "simulating") -> Callable[[int, int, str], None]:
+    """A tqdm bar (a widget in JupyterLab, text elsewhere) for :mod:`dolab.sweep`'s ``progress``."""
+    from tqdm.auto import tqdm
+
+    bar: Any = None
+    closed = False
+
+    def update(done: int, total: int, label: str) -> None:
+        nonlocal bar, closed
+        if closed:
+            return
+        if bar is None:
+            bar = tqdm(total=total, desc=desc)
+        bar.n = done
+        bar.set_postfix_str(label, refresh=True)
+        if done >= total:
+            bar.close()
+            closed = True
+
+    return update

@@ -79,6 +79,13 @@ def run_point(design: str, users: int, *, per_user_rate: float, min_requests: in
 _CACHE: dict[tuple[Any, ...], Any] = {}
 
 
+def _fraction(progress: Progress | None, label: str) -> Callable[[float], None] | None:
+    """Adapt a (done, total, label) progress callable to simulate()'s fraction-done one."""
+    if progress is None:
+        return None
+    return lambda f: progress(round(f * 100), 100, label)
+
+
 def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     """``compute()`` once per ``key`` in this process (the notebooks' re-run-is-instant cache)."""
     if key not in _CACHE:
@@ -120,7 +127,7 @@ def scale_sweep(users: Sequence[int] | None = None, designs: Sequence[str] = SCA
 
 
 def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration: float = 5.0,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
     """One Durable Object per user, with user popularity skewed by ``zipf``.
 
     Returns the busiest user's share of requests, the p99 of that user's requests and of
@@ -128,7 +135,8 @@ def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration
     """
     def run() -> dict[str, Any]:
         workload = Workload(users=users, rate=rate, duration=duration, zipf=zipf)
-        trace = simulate("do-per-user", workload, seed=seed, record_hops=False, max_active=2_000)
+        trace = simulate("do-per-user", workload, seed=seed, record_hops=False, max_active=2_000,
+                         progress=_fraction(progress, f"zipf {zipf:g}"))
         counts: dict[str, int] = {}
         for r in trace.requests:
             counts[r.user] = counts.get(r.user, 0) + 1
@@ -152,7 +160,8 @@ def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration
 
 
 def lifecycle(users: int = 3_000, *, per_user_rate: float = 1 / 30, duration: float = 90.0,
-              linger: float = 60.0, max_active: int = 2_000, seed: int = 0) -> tuple[Sample, ...]:
+              linger: float = 60.0, max_active: int = 2_000, seed: int = 0,
+              progress: Progress | None = None) -> tuple[Sample, ...]:
     """Objects over time: how many are active, hibernated and evicted, sampled every second.
 
     Users click every ``1 / per_user_rate`` seconds on average for ``duration`` seconds; then
@@ -162,7 +171,7 @@ def lifecycle(users: int = 3_000, *, per_user_rate: float = 1 / 30, duration: fl
     def run() -> tuple[Sample, ...]:
         workload = Workload(users=users, rate=users * per_user_rate, duration=duration)
         trace = simulate("do-per-user", workload, seed=seed, record_hops=False, max_active=max_active,
-                         sample_every=1.0, linger=linger)
+                         sample_every=1.0, linger=linger, progress=_fraction(progress, f"{users:,} users"))
         return tuple(s for s in trace.samples if s.name.startswith("objects_"))
 
     result: tuple[Sample, ...] = cached(("life", users, per_user_rate, duration, linger, max_active, seed), run)

@@ -9,11 +9,18 @@ let a browser test find them.
 from __future__ import annotations
 
 import html
+import io
 from typing import Any
 
 import ipywidgets as widgets
 
 from dolab.cartdemo import ACTIONS, CartDemo, Click
+from dolab.explorer import EXPLORER_DESIGNS, Exploration, Scenario, explore
+from dolab.geo import Geography
+from dolab.plots import plot_waterfall
+from dolab.report import hops_frame, quantiles, requests_frame
+from dolab.scaleplots import plot_hot_keys
+from dolab.sweep import hot_keys
 
 _TITLES = {
     "stateless": "Stateless Worker",
@@ -193,3 +200,110 @@ class ChatPanel:
 def chat_panel(demo: Any) -> ChatPanel:
     """Build the side-by-side chat clients for a :class:`dolab.chatdemo.ChatDemo`."""
     return ChatPanel(demo)
+
+
+def _png(fig: Any) -> bytes:
+    """A figure as PNG bytes, for an ``ipywidgets.Image`` (works with or without a kernel)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+class LatencyExplorer:
+    """Chapter 04's explorer: pick user region, database region, design and storage operations.
+
+    Shows the median request of the chosen design as a waterfall, and p50/p95/p99 of all three
+    designs beside the physics bound. Every change calls :func:`dolab.explorer.explore`.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, design: str = "external-db") -> None:
+        s = scenario or Scenario()
+        geo = Geography.load()
+        regions = sorted((f"{r.name} ({r.code})", r.code) for r in geo.regions.values())
+        self.user = widgets.Dropdown(options=regions, value=s.user_region, description="User in")
+        self.db = widgets.Dropdown(options=regions, value=s.db_region, description="Database in")
+        self.design = widgets.ToggleButtons(options=list(EXPLORER_DESIGNS), value=design, description="Design")
+        self.ops = widgets.IntSlider(value=s.ops, min=1, max=8, description="Storage ops", continuous_update=False)
+        self.summary = widgets.HTML()
+        self.waterfall = widgets.Image(format="png")
+        self.base = s
+        for control in (self.user, self.db, self.design, self.ops):
+            control.observe(lambda _: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.user, self.db]), self.design, self.ops, self.summary,
+                                    self.waterfall])
+        self.widget.add_class("latency-explorer")
+        self.result = self.update()
+
+    def update(self) -> Exploration:
+        """Run (or fetch from the cache) the chosen scenario and redraw."""
+        s = Scenario(user_region=self.user.value, db_region=self.db.value, ops=self.ops.value,
+                     users=self.base.users, requests=self.base.requests, seed=self.base.seed)
+        result = explore(s)
+        table = quantiles(requests_frame(list(result.traces.values()))).loc[list(EXPLORER_DESIGNS)]
+        bound_db = s.ops * result.bounds_ms["database"]
+        rows = "".join(
+            f"<tr><td>{d}</td>" + "".join(f"<td>{table.loc[d, c]:.0f}</td>" for c in ("p50", "p95", "p99")) + "</tr>"
+            for d in EXPLORER_DESIGNS
+        )
+        self.summary.value = (
+            "<table class='latency-table'><tr><th>design</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>"
+            f"{rows}</table><small>Physics bound, {s.ops} round trip(s) {s.user_region} ⇄ {s.db_region}: "
+            f"{bound_db:.0f} ms; to the Durable Object in {result.do_region}: "
+            f"{result.bounds_ms['durable object']:.0f} ms (plus the last mile).</small>"
+        )
+        trace = result.traces[self.design.value]
+        frame = requests_frame(trace)
+        median = frame.iloc[(frame["latency_ms"] - frame["latency_ms"].median()).abs().argsort()[:1]]
+        request = int(median["id"].iloc[0])
+        title = f"{self.design.value}: the median request, {float(median['latency_ms'].iloc[0]):.0f} ms"
+        self.waterfall.value = _png(plot_waterfall(hops_frame(trace), request, title=title))
+        self.result = result
+        return result
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)  # type: ignore[no-untyped-call]
+
+
+def latency_explorer(scenario: Scenario | None = None, design: str = "external-db") -> LatencyExplorer:
+    """Build chapter 04's latency explorer."""
+    return LatencyExplorer(scenario, design)
+
+
+class HotKeyPanel:
+    """Chapter 05's Zipf slider: how skewed popularity turns one user's object into a hot spot."""
+
+    def __init__(self, zipf: float = 1.0, baseline: float = 0.0) -> None:
+        self.baseline = baseline
+        self.slider = widgets.FloatSlider(value=zipf, min=0.0, max=2.5, step=0.25, description="Zipf skew",
+                                          continuous_update=False)
+        self.summary = widgets.HTML()
+        self.chart = widgets.Image(format="png")
+        self.slider.observe(lambda _: self.update(), names="value")
+        self.widget = widgets.VBox([self.slider, self.summary, self.chart])
+        self.widget.add_class("hot-key-panel")
+        self.result = self.update()
+
+    def update(self) -> dict[str, Any]:
+        """Run (or fetch from the cache) the chosen skew and redraw, beside the unskewed baseline."""
+        result = hot_keys(self.slider.value)
+        base = hot_keys(self.baseline)
+        self.summary.value = (
+            f"zipf {result['zipf']:g}: the busiest user sends <b>{result['busiest_share']:.0%}</b> of all "
+            f"requests ({result['busiest_per_s']:.0f} per second); p99 of that user's requests "
+            f"<b>{result['busiest_p99_ms']:.0f} ms</b>, deepest queue at its object {result['max_queue']:.0f}."
+        )
+        self.chart.value = _png(plot_hot_keys([base, result] if self.baseline != result["zipf"] else [result]))
+        self.result = result
+        return result
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)  # type: ignore[no-untyped-call]
+
+
+def hot_key_panel(zipf: float = 1.0) -> HotKeyPanel:
+    """Build chapter 05's Zipf slider panel."""
+    return HotKeyPanel(zipf)

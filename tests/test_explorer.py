@@ -1,0 +1,109 @@
+"""Chapter 04's pieces: the explorer, the cached design, travel and hints, the map, the widget."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+
+from dolab import LabError
+from dolab.explorer import EXPLORER_DESIGNS, Scenario, explore, travel
+from dolab.maps import links_of, plot_world_map
+from dolab.plots import plot_percentiles
+from dolab.pricing import Usage, bill
+from dolab.report import bill_frame, cost_frame, quantiles, requests_frame
+from dolab.widgets import latency_explorer
+
+
+@pytest.fixture(scope="module")
+def sydney() -> object:
+    return explore(Scenario(user_region="australiaeast", db_region="eastus", ops=3, seed=1))
+
+
+def p(result: object, design: str, q: str = "p50") -> float:
+    table = quantiles(requests_frame(result.traces[design]))  # type: ignore[attr-defined]
+    return float(table.loc[design, q])
+
+
+def test_far_database_pays_every_query_and_never_beats_physics(sydney: object) -> None:
+    bound = sydney.bounds_ms["database"]  # type: ignore[attr-defined]
+    assert 3 * bound < p(sydney, "external-db", "p0")  # three round trips can never beat three bounds
+    assert p(sydney, "external-db") > 3 * sydney.rtt_ms["database"]  # type: ignore[attr-defined]
+    assert p(sydney, "do-per-user", "p99") < 20  # the object lives in Sydney with its storage
+    assert sydney.do_region == "australiaeast"  # type: ignore[attr-defined]
+
+
+def test_the_cache_helps_the_median_not_the_tail(sydney: object) -> None:
+    assert p(sydney, "cached-db") < 20
+    assert p(sydney, "cached-db", "p95") > 300
+
+
+def test_more_queries_cost_the_database_not_the_object() -> None:
+    one = explore(Scenario(ops=1, seed=1))
+    six = explore(Scenario(ops=6, seed=1))
+    assert p(six, "external-db") - p(one, "external-db") > 5 * one.rtt_ms["database"] * 0.9
+    assert p(six, "do-per-user") - p(one, "do-per-user") < 2
+
+
+def test_explore_is_cached_and_deterministic(sydney: object) -> None:
+    again = explore(Scenario(user_region="australiaeast", db_region="eastus", ops=3, seed=1))
+    assert again is sydney
+    explore.cache_clear()
+    fresh = explore(Scenario(user_region="australiaeast", db_region="eastus", ops=3, seed=1))
+    assert fresh is not sydney
+    for design in EXPLORER_DESIGNS:
+        assert [r.latency_ms for r in fresh.traces[design].requests] == \
+            [r.latency_ms for r in sydney.traces[design].requests]  # type: ignore[attr-defined]
+
+
+def test_bad_scenarios_are_refused() -> None:
+    with pytest.raises(LabError, match="atlantis"):
+        Scenario(user_region="atlantis")
+    with pytest.raises(LabError, match="requests must be an int >= 10, got 3"):
+        Scenario(requests=3)
+
+
+def test_the_object_stays_where_it_was_created_unless_hinted() -> None:
+    plain = requests_frame(travel("australiaeast", "westeurope", requests=5, seed=1))
+    assert set(plain["target_region"]) == {"australiaeast"}
+    medians = plain.groupby("client_region")["latency_ms"].median()
+    assert medians["westeurope"] > 10 * medians["australiaeast"]
+    hinted = requests_frame(travel("australiaeast", "westeurope", hint="weur", requests=5, seed=1))
+    assert set(hinted["target_region"]) == {"westeurope"}
+    assert hinted.groupby("client_region")["latency_ms"].median()["westeurope"] < 20
+    with pytest.raises(LabError, match="locationHint 'mars'"):
+        travel("australiaeast", "westeurope", hint="mars", requests=2)
+
+
+def test_the_cost_table_prices_each_design(sydney: object) -> None:
+    costs = cost_frame(sydney.traces)  # type: ignore[attr-defined]
+    assert list(costs.index) == list(EXPLORER_DESIGNS)
+    assert costs.loc["external-db", "do_requests"] == 0 and costs.loc["do-per-user", "do_requests"] > 0
+    assert costs.loc["external-db", "db_queries_per_month"] > costs.loc["cached-db", "db_queries_per_month"] > 0
+    assert (costs["total_usd"] >= 5).all()
+    table = bill_frame(bill(Usage(requests=2_000_000)))
+    assert table.iloc[-1]["item"] == "total" and table.iloc[-1]["cost_usd"] == pytest.approx(5.15)
+
+
+def test_charts_draw(sydney: object, tmp_path: object) -> None:
+    table = quantiles(requests_frame(list(sydney.traces.values())))  # type: ignore[attr-defined]
+    fig = plot_percentiles(table, {"db": 470.0})
+    assert isinstance(fig, Figure) and fig.axes[0].get_xlim()[1] > table["p99"].max()
+    trace = sydney.traces["do-per-user"]  # type: ignore[attr-defined]
+    links = links_of(trace.requests)
+    assert links == {("australiaeast", "australiaeast"): len(trace.requests)}
+    world = plot_world_map(links_of(sydney.traces["external-db"].requests, "eastus"),  # type: ignore[attr-defined]
+                           db_region="eastus", objects=["australiaeast"])
+    assert len(world.axes[0].lines) > 100  # the coastline is drawn
+
+
+def test_the_explorer_widget_redraws_on_every_control() -> None:
+    panel = latency_explorer(Scenario(user_region="westeurope", db_region="eastus", ops=2, requests=60))
+    first_png, first_html = panel.waterfall.value, panel.summary.value
+    assert first_png[:4] == b"\x89PNG" and "external-db" in first_html
+    panel.ops.value = 4
+    assert panel.result.scenario.ops == 4 and panel.summary.value != first_html
+    panel.design.value = "do-per-user"
+    assert panel.waterfall.value != first_png
+    panel.db.value = "westeurope"
+    assert panel.result.scenario.db_region == "westeurope"
+    assert p(panel.result, "external-db") < 100  # the database is now next door
