@@ -127,7 +127,9 @@ def plot_costs(rows: Any) -> Figure:
     fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
     for i, (design, part) in enumerate(frame.groupby("design", sort=False)):
         part = part.sort_values("users")
-        ax.plot(part["users"], part["cost_per_month_usd"], "o-", color=_colour(str(design), i), label=str(design))
+        # Two designs can cost the same (same requests, same rows): distinct dashes keep both visible.
+        ax.plot(part["users"], part["cost_per_month_usd"], ("o-", "s--", "^:")[i % 3], color=_colour(str(design), i),
+                label=str(design), linewidth=2 if i == 0 else 1.5, markersize=7 - 2 * (i % 3))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("users (each sends 0.1 requests/s on average)")
