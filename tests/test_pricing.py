@@ -148,3 +148,20 @@ def test_a_simulated_run_reports_its_usage() -> None:
     assert usage_of(central).requests == 0 and central.usage["db_queries"] == 2 * len(central.requests)
     # A run of 20 s scaled to a month: the flow grows, the stored data does not.
     assert usage.per_month(20).requests == pytest.approx(usage.requests * MONTH_SECONDS / 20)
+
+
+class Notes(DurableObject):
+    async def write(self, n: int) -> int:
+        for i in range(n):
+            await self.ctx.storage.put(f"note{i}", "x" * 500)
+        return n
+
+
+def test_stored_bytes_are_the_same_in_memory_and_cold() -> None:
+    with Lab(durable_objects={"NOTES": Notes}) as lab:
+        for i in range(3):
+            lab.run(lab.env.NOTES.getByName(f"n{i}").write(20 * i + 1))
+        hot = lab.stored_bytes()
+        lab.evict_all()
+        assert lab.stored_bytes() == hot > 3 * 4096  # each object's database spans pages of 4 KiB
+        assert usage_of(lab).stored_gb == hot / 1e9
