@@ -32,6 +32,7 @@ from dolab.latency import LatencyModel
 from dolab.namespace import DurableObjectNamespace, DurableObjectStub
 from dolab.network import Network
 from dolab.objects import DurableObject, DurableObjectState
+from dolab.pricing import Usage, bill
 from dolab.simulate import simulate
 from dolab.sql import SqlStorageCursor
 from dolab.storage import DurableObjectStorage
@@ -74,11 +75,13 @@ __all__ = [
     "StorageRangeError",
     "StorageTypeError",
     "Trace",
+    "Usage",
     "WebSocket",
     "WebSocketPair",
     "WebSocketRequestResponsePair",
     "WorkerEntrypoint",
     "Workload",
+    "bill",
     "simulate",
 ]
 
