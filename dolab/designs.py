@@ -68,18 +68,22 @@ class ExternalDbDesign:
         )
         self.db.conn.execute("CREATE TABLE IF NOT EXISTS profile (user TEXT PRIMARY KEY, name TEXT)")
 
+    async def read_qty(self, user: str, sku: str) -> int:
+        """One database round trip: how many of ``sku`` are in ``user``'s cart."""
+        rows = await self.db.query("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+        return int(rows[0][0]) if rows else 0
+
     async def handle(self, user: str, op: str, sku: str) -> Any:
-        q = self.db.query
         if op == "view":
             for _ in range(self.ops):
-                await q("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+                await self.read_qty(user, sku)
             return 0
-        rows = await q("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
+        qty = await self.read_qty(user, sku)
         for _ in range(self.ops - 2):
-            await q("SELECT name FROM profile WHERE user = ?", user)
-        qty = (rows[0][0] if rows else 0) + (1 if op == "add" else -1)
-        await q("INSERT OR REPLACE INTO cart VALUES (?, ?, ?)", user, sku, max(0, qty))
-        return max(0, qty)
+            await self.db.query("SELECT name FROM profile WHERE user = ?", user)
+        qty = max(0, qty + (1 if op == "add" else -1))
+        await self.db.query("INSERT OR REPLACE INTO cart VALUES (?, ?, ?)", user, sku, qty)
+        return qty
 
 
 class CachedDbDesign(ExternalDbDesign):
@@ -109,8 +113,7 @@ class CachedDbDesign(ExternalDbDesign):
             self.hits += 1
             return self.cache[key]
         self.misses += 1
-        rows = await self.db.query("SELECT qty FROM cart WHERE user = ? AND sku = ?", user, sku)
-        self.cache[key] = rows[0][0] if rows else 0
+        self.cache[key] = await self.read_qty(user, sku)
         return self.cache[key]
 
 
