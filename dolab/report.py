@@ -41,6 +41,12 @@ def hops_frame(trace: Trace) -> pd.DataFrame:
     return frame
 
 
+def median_request(trace: Trace) -> int:
+    """The id of the request whose latency is closest to the run's median (for a waterfall)."""
+    frame = requests_frame(trace)
+    return int(frame.loc[(frame["latency_ms"] - frame["latency_ms"].median()).abs().idxmin(), "id"])
+
+
 def samples_frame(trace: Trace) -> pd.DataFrame:
     """Gauge readings over time (e.g. ``db_queue``)."""
     return pd.DataFrame([asdict(s) for s in trace.samples], columns=["t", "name", "value"])

@@ -75,7 +75,7 @@ def simulate(
         "design": design, "seed": seed, **{f"workload.{k}": v for k, v in asdict(workload).items()},
         **{f"latency.{k}": v for k, v in asdict(network.latency).items()},
         "db_region": db_region, "db_connections": db_connections, "db_service_ms": db_service_ms,
-        "do_cpu_ms": do_cpu_ms, "storage_ms": storage_ms,
+        "do_cpu_ms": do_cpu_ms, "storage_ms": storage_ms, "max_active": max_active, "linger": linger,
     }
     with Lab(
         durable_objects={"CART": CartObject, "GLOBAL_CART": GlobalCartObject},

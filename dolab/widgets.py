@@ -18,7 +18,7 @@ from dolab.cartdemo import ACTIONS, CartDemo, Click
 from dolab.explorer import EXPLORER_DESIGNS, Exploration, Scenario, explore
 from dolab.geo import Geography
 from dolab.plots import plot_waterfall
-from dolab.report import hops_frame, quantiles, requests_frame
+from dolab.report import hops_frame, median_request, quantiles, requests_frame
 from dolab.scaleplots import plot_hot_keys
 from dolab.sweep import hot_keys
 
@@ -252,10 +252,9 @@ class LatencyExplorer:
             f"{result.bounds_ms['durable object']:.0f} ms (plus the last mile).</small>"
         )
         trace = result.traces[self.design.value]
-        frame = requests_frame(trace)
-        median = frame.iloc[(frame["latency_ms"] - frame["latency_ms"].median()).abs().argsort()[:1]]
-        request = int(median["id"].iloc[0])
-        title = f"{self.design.value}: the median request, {float(median['latency_ms'].iloc[0]):.0f} ms"
+        request = median_request(trace)
+        ms = next(r.latency_ms for r in trace.requests if r.id == request)
+        title = f"{self.design.value}: the median request, {ms:.0f} ms"
         self.waterfall.value = _png(plot_waterfall(hops_frame(trace), request, title=title))
         self.result = result
         return result
