@@ -46,6 +46,18 @@ class CartObject(DurableObject):
         return await cart_operation(self.ctx.storage, "", op, sku, ops)
 
 
+class PinnedCartObject(CartObject):
+    """A per-user cart that keeps something of its own open (an outbound connection, a timer, an
+    ``accept()``ed WebSocket): it cannot hibernate, so it is billed until it is evicted."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+        self.connection = asyncio.ensure_future(asyncio.sleep(24 * 3600))  # dies with the object
+
+    async def handle(self, op: str, sku: str, ops: int) -> int:
+        return await cart_operation(self.ctx.storage, "", op, sku, ops)
+
+
 class GlobalCartObject(DurableObject):
     """Every user's cart inside one object: the DO of :class:`GlobalDoDesign`."""
 

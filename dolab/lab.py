@@ -356,6 +356,8 @@ class Lab:
         def shut() -> None:
             for ns in self.namespaces.values():
                 for host in list(ns._hosts.values()):
+                    for task in list(host.background):
+                        task.cancel()  # runs before the loop stops: no "destroyed but pending" noise
                     if host.db is not None:
                         host.db.commit()
                         host.db.close()

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from dolab.plots import _colour
 
 STATE_COLOURS = {"objects_active": "#0072B2", "objects_hibernated": "#009E73", "objects_evicted": "#E69F00"}
+STATE_LABELS = {"objects_active": "in memory", "objects_hibernated": "hibernated", "objects_evicted": "evicted"}
 
 
 def _frame(rows: Any) -> pd.DataFrame:
@@ -73,21 +74,28 @@ def plot_queue_depth(series: dict[str, Sequence[Any]], title: str = "") -> Figur
     return fig
 
 
-def plot_lifecycle(samples: Iterable[Any], traffic_ends: float | None = None) -> Figure:
-    """How many objects are active, hibernated and evicted at each moment (stacked areas)."""
+def plot_lifecycle(run: Any, traffic_ends: float | None = None, title: str = "") -> Figure:
+    """How many objects are active, hibernated and evicted at each moment (stacked areas).
+
+    ``run`` is a :class:`dolab.sweep.LifecycleRun` (or just its samples).
+    """
+    samples: Iterable[Any] = getattr(run, "samples", run)
     frame = pd.DataFrame([{"t": s.t, "name": s.name, "value": s.value} for s in samples])
     wide = frame.pivot_table(index="t", columns="name", values="value", aggfunc="last").fillna(0)
     names = [n for n in STATE_COLOURS if n in wide.columns]
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     ax.stackplot(wide.index, [wide[n] for n in names], colors=[STATE_COLOURS[n] for n in names],
-                 labels=[n.removeprefix("objects_") for n in names], alpha=0.85)
+                 labels=[STATE_LABELS[n] for n in names], alpha=0.85)
     if traffic_ends is not None:
         ax.axvline(traffic_ends, color="#000000", linestyle="--", linewidth=1)
         ax.annotate("traffic stops", (traffic_ends, ax.get_ylim()[1] * 0.95), xytext=(4, 0),
                     textcoords="offset points", fontsize=8, va="top")
     ax.set_xlabel("seconds of simulated time")
     ax.set_ylabel("objects")
-    ax.set_title("Where the objects are: in memory, hibernated, evicted")
+    if hasattr(run, "gb_s"):
+        ax.annotate(f"billed: {run.gb_s():,.0f} GB-s", (0.99, 0.03), xycoords="axes fraction", ha="right",
+                    fontsize=9, bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8})
+    ax.set_title(title or "Where the objects are: in memory, hibernated, evicted")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     plt.close(fig)

@@ -22,6 +22,7 @@ from dolab.designs import (
     ExternalDbDesign,
     GlobalCartObject,
     GlobalDoDesign,
+    PinnedCartObject,
 )
 from dolab.errors import LabError
 from dolab.externaldb import ExternalDatabase
@@ -48,6 +49,7 @@ def simulate(
     sample_every: float | None = None,
     max_active: int = 5_000,
     linger: float = 0.0,
+    hibernatable: bool = True,
 ) -> Trace:
     """Simulate ``design`` ("external-db", "cached-db", "do-per-user" or "global-do") under ``workload``.
 
@@ -63,6 +65,9 @@ def simulate(
         max_active: objects kept in memory at most; beyond it the least recently used is evicted.
         linger: seconds to keep the lab running (and sampling) after the last answer, to watch
             idle objects hibernate.
+        hibernatable: ``False`` gives each per-user object something of its own to keep open, so
+            it cannot hibernate: it stays in memory, billed, until evicted 70-140 s after its
+            last request.
 
     ``trace.usage`` holds what the run consumed, for :mod:`dolab.pricing`: Durable Object
     requests, billed seconds, rows, stored bytes, Worker requests and external-database queries.
@@ -76,9 +81,10 @@ def simulate(
         **{f"latency.{k}": v for k, v in asdict(network.latency).items()},
         "db_region": db_region, "db_connections": db_connections, "db_service_ms": db_service_ms,
         "do_cpu_ms": do_cpu_ms, "storage_ms": storage_ms, "max_active": max_active, "linger": linger,
+        "hibernatable": hibernatable,
     }
     with Lab(
-        durable_objects={"CART": CartObject, "GLOBAL_CART": GlobalCartObject},
+        durable_objects={"CART": CartObject if hibernatable else PinnedCartObject, "GLOBAL_CART": GlobalCartObject},
         seed=seed,
         network=network,
         storage_latency=storage_ms / 1000.0,

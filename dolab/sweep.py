@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dolab.errors import LabError
-from dolab.pricing import bill, usage_of
+from dolab.pricing import MEMORY_GB, bill, usage_of
 from dolab.simulate import simulate
 from dolab.trace import Sample, Trace
 from dolab.workload import Workload
@@ -159,20 +159,37 @@ def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration
     return result
 
 
+@dataclass(frozen=True)
+class LifecycleRun:
+    """Objects per state over time, and the duration Cloudflare would bill for the run."""
+
+    samples: tuple[Sample, ...]
+    billed_seconds: float
+    seconds: float  # simulated seconds from the first request to the end of the run
+
+    def gb_s(self) -> float:
+        """Billed duration in GB-s (every object is billed for 128 MB)."""
+        return self.billed_seconds * MEMORY_GB
+
+
 def lifecycle(users: int = 3_000, *, per_user_rate: float = 1 / 30, duration: float = 90.0,
-              linger: float = 60.0, max_active: int = 2_000, seed: int = 0,
-              progress: Progress | None = None) -> tuple[Sample, ...]:
+              linger: float = 60.0, max_active: int = 2_000, hibernatable: bool = True, seed: int = 0,
+              progress: Progress | None = None) -> LifecycleRun:
     """Objects over time: how many are active, hibernated and evicted, sampled every second.
 
     Users click every ``1 / per_user_rate`` seconds on average for ``duration`` seconds; then
     the traffic stops and the lab runs ``linger`` more seconds. At most ``max_active``
-    objects stay in memory; beyond that the least recently used is evicted.
+    objects stay in memory; beyond that the least recently used is evicted. With
+    ``hibernatable=False`` each object keeps a connection open, so it cannot hibernate.
     """
-    def run() -> tuple[Sample, ...]:
+    def run() -> LifecycleRun:
         workload = Workload(users=users, rate=users * per_user_rate, duration=duration)
         trace = simulate("do-per-user", workload, seed=seed, record_hops=False, max_active=max_active,
-                         sample_every=1.0, linger=linger, progress=_fraction(progress, f"{users:,} users"))
-        return tuple(s for s in trace.samples if s.name.startswith("objects_"))
+                         sample_every=1.0, linger=linger, hibernatable=hibernatable,
+                         progress=_fraction(progress, f"{users:,} users"))
+        gauges = tuple(s for s in trace.samples if s.name.startswith("objects_"))
+        return LifecycleRun(gauges, float(trace.usage["active_seconds"]), max(s.t for s in gauges))
 
-    result: tuple[Sample, ...] = cached(("life", users, per_user_rate, duration, linger, max_active, seed), run)
+    key = ("life", users, per_user_rate, duration, linger, max_active, hibernatable, seed)
+    result: LifecycleRun = cached(key, run)
     return result

@@ -64,8 +64,8 @@ def test_a_hot_key_makes_one_object_hot() -> None:
 
 
 def test_objects_hibernate_when_idle_and_are_evicted_under_pressure() -> None:
-    roomy = lifecycle(600, duration=30, linger=20)
-    tight = lifecycle(600, duration=30, linger=20, max_active=50)
+    roomy = lifecycle(600, duration=30, linger=20).samples
+    tight = lifecycle(600, duration=30, linger=20, max_active=50).samples
 
     def last(samples: tuple, name: str) -> float:
         return [s.value for s in samples if s.name == name][-1]
@@ -74,6 +74,17 @@ def test_objects_hibernate_when_idle_and_are_evicted_under_pressure() -> None:
     assert last(roomy, "objects_hibernated") > 200
     assert max(s.value for s in tight if s.name == "objects_active") <= 50
     assert last(tight, "objects_evicted") > 150
+
+
+def test_objects_that_cannot_hibernate_are_billed_until_evicted() -> None:
+    free, pinned = lifecycle(600, duration=30, linger=20), lifecycle(600, duration=30, linger=20, hibernatable=False)
+    assert free.billed_seconds < 10  # 1 ms of CPU per request, idle time not billed
+    # Each pinned object stays in memory, billed, from its first request to the end of the run
+    # (no eviction before 70 s idle): roughly objects x (run length - mean first arrival).
+    in_memory = sum(s.value for s in pinned.samples if s.name == "objects_active")  # object-seconds
+    assert pinned.billed_seconds == pytest.approx(in_memory, rel=0.05)
+    assert pinned.gb_s() == pytest.approx(pinned.billed_seconds * 0.128)
+    assert not [s for s in pinned.samples if s.name == "objects_hibernated" and s.value > 0]
 
 
 def test_simulate_samples_gauges_and_reports_usage() -> None:
