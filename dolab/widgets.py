@@ -220,17 +220,25 @@ class LatencyExplorer:
         s = scenario or Scenario()
         geo = Geography.load()
         regions = sorted((f"{r.name} ({r.code})", r.code) for r in geo.regions.values())
-        self.user = widgets.Dropdown(options=regions, value=s.user_region, description="User in")
-        self.db = widgets.Dropdown(options=regions, value=s.db_region, description="Database in")
-        self.design = widgets.ToggleButtons(options=list(EXPLORER_DESIGNS), value=design, description="Design")
-        self.ops = widgets.IntSlider(value=s.ops, min=1, max=8, description="Storage ops", continuous_update=False)
+        # One label width for every control, so they line up; dropdowns wide enough for the
+        # longest "Germany West Central (germanywestcentral)".
+        style, wide = {"description_width": "100px"}, widgets.Layout(width="440px")
+        self.user = widgets.Dropdown(options=regions, value=s.user_region, description="User in",
+                                     style=style, layout=wide)
+        self.db = widgets.Dropdown(options=regions, value=s.db_region, description="Database in",
+                                   style=style, layout=wide)
+        self.design = widgets.ToggleButtons(options=list(EXPLORER_DESIGNS), value=design, description="Design",
+                                            style={**style, "button_width": "110px"})
+        self.ops = widgets.IntSlider(value=s.ops, min=1, max=8, description="Storage ops", continuous_update=False,
+                                     style=style)
         self.summary = widgets.HTML()
-        self.waterfall = widgets.Image(format="png")
+        # Natural size: stretched to the panel's width the PNG's text would blur.
+        self.waterfall = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
         self.base = s
         for control in (self.user, self.db, self.design, self.ops):
             control.observe(lambda _: self.update(), names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.user, self.db]), self.design, self.ops, self.summary,
-                                    self.waterfall])
+        self.widget = widgets.VBox([self.user, self.db, self.design, self.ops, self.summary, self.waterfall],
+                                   layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("latency-explorer")
         self.result = self.update()
 
@@ -240,17 +248,7 @@ class LatencyExplorer:
                      users=self.base.users, requests=self.base.requests, seed=self.base.seed)
         result = explore(s)
         table = quantiles(requests_frame(list(result.traces.values()))).loc[list(EXPLORER_DESIGNS)]
-        bound_db = s.ops * result.bounds_ms["database"]
-        rows = "".join(
-            f"<tr><td>{d}</td>" + "".join(f"<td>{table.loc[d, c]:.0f}</td>" for c in ("p50", "p95", "p99")) + "</tr>"
-            for d in EXPLORER_DESIGNS
-        )
-        self.summary.value = (
-            "<table class='latency-table'><tr><th>design</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>"
-            f"{rows}</table><small>Physics bound, {s.ops} round trip(s) {s.user_region} ⇄ {s.db_region}: "
-            f"{bound_db:.0f} ms; to the Durable Object in {result.do_region}: "
-            f"{result.bounds_ms['durable object']:.0f} ms (plus the last mile).</small>"
-        )
+        self.summary.value = _latency_table(table) + _bound_note(result)
         trace = result.traces[self.design.value]
         request = median_request(trace)
         ms = next(r.latency_ms for r in trace.requests if r.id == request)
@@ -263,6 +261,36 @@ class LatencyExplorer:
         from IPython.display import display
 
         display(self.widget)  # type: ignore[no-untyped-call]
+
+
+_CELL = "padding:2px 12px;text-align:right;border-bottom:1px solid #ddd"
+
+
+def _latency_table(table: Any) -> str:
+    """p50/p95/p99 per design as a small HTML table (inline styles: Lab's CSS does not reach here)."""
+    head = "".join(f"<th style='{_CELL}'>{c} ms</th>" for c in ("p50", "p95", "p99"))
+    rows = "".join(
+        f"<tr><td style='{_CELL};text-align:left'>{html.escape(str(d))}</td>"
+        + "".join(f"<td style='{_CELL}'>{table.loc[d, c]:,.0f}</td>" for c in ("p50", "p95", "p99")) + "</tr>"
+        for d in table.index
+    )
+    return (f"<table class='latency-table' style='border-collapse:collapse;margin:6px 0'>"
+            f"<tr><th style='{_CELL};text-align:left'>design</th>{head}</tr>{rows}</table>")
+
+
+def _bound_note(result: Exploration) -> str:
+    """The physics bound for the distances of this scenario, in words."""
+    s = result.scenario
+    if s.user_region == s.db_region:
+        db = f"the database is in the user's region ({s.db_region}): distance adds ~0 ms"
+    else:
+        db = (f"{s.ops} round trip{'s' if s.ops != 1 else ''} {s.user_region} ⇄ {s.db_region} cannot take less "
+              f"than {s.ops * result.bounds_ms['database']:,.0f} ms (light in fibre); measured: "
+              f"{s.ops * result.rtt_ms['database']:,.0f} ms")
+    do = (f"the Durable Object was placed in {result.do_region}, "
+          + ("the user's own region" if result.do_region == s.user_region
+             else f"{result.bounds_ms['durable object']:,.0f} ms away at the speed of light"))
+    return f"<div style='font-size:90%;max-width:640px'>Physics: {db}; {do}. Add 10 ms of last mile to each.</div>"
 
 
 def latency_explorer(scenario: Scenario | None = None, design: str = "external-db") -> LatencyExplorer:
