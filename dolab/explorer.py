@@ -56,7 +56,7 @@ class Exploration:
     rtt_ms: dict[str, float] = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # each entry keeps three traces with their hops
 def explore(scenario: Scenario) -> Exploration:
     """Run the three designs on the same users and clicks; results are cached per scenario."""
     s = scenario
