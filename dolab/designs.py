@@ -54,9 +54,6 @@ class PinnedCartObject(CartObject):
         super().__init__(ctx, env)
         self.connection = asyncio.ensure_future(asyncio.sleep(24 * 3600))  # dies with the object
 
-    async def handle(self, op: str, sku: str, ops: int) -> int:
-        return await cart_operation(self.ctx.storage, "", op, sku, ops)
-
 
 class GlobalCartObject(DurableObject):
     """Every user's cart inside one object: the DO of :class:`GlobalDoDesign`."""
