@@ -44,13 +44,18 @@ class Sweep:
     samples: dict[tuple[str, int], tuple[Sample, ...]]
 
 
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile of already sorted values (nearest rank; NaN when there are none)."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else math.nan
+
+
 def summarise(trace: Trace, design: str, users: int, duration: float) -> dict[str, Any]:
     """One run as one row: load offered and served, latency percentiles, queues, objects, cost."""
     latencies = sorted(r.latency_ms for r in trace.requests if r.ok and not math.isnan(r.done))
     served = sum(1 for r in trace.requests if r.ok and r.done <= duration)
 
     def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else math.nan
+        return percentile(latencies, q)
 
     queues = [s.value for s in trace.samples if s.name in ("db_queue", "do_queue")]
     active = [s.value for s in trace.samples if s.name == "objects_active"]
@@ -62,7 +67,7 @@ def summarise(trace: Trace, design: str, users: int, duration: float) -> dict[st
         "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
         "max_queue": max(queues, default=0.0), "objects": trace.usage["objects"],
         "peak_active": max(active, default=0.0), "failed": sum(1 for r in trace.requests if not r.ok),
-        "cost_per_month_usd": bill(month).total, "gb_s_per_month": month.active_seconds * 0.128,
+        "cost_per_month_usd": bill(month).total, "gb_s_per_month": month.active_seconds * MEMORY_GB,
     }
 
 
@@ -147,8 +152,8 @@ def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration
             "zipf": zipf, "users": users, "requests": len(trace.requests), "busiest_user": busiest,
             "busiest_share": counts[busiest] / len(trace.requests),
             "busiest_per_s": counts[busiest] / duration,
-            "busiest_p99_ms": mine[int(0.99 * (len(mine) - 1))],
-            "all_p99_ms": every[int(0.99 * (len(every) - 1))],
+            "busiest_p99_ms": percentile(mine, 0.99),
+            "all_p99_ms": percentile(every, 0.99),
             "max_queue": max((s.value for s in trace.samples if s.name == "do_queue"), default=0.0),
             "top": sorted(counts.values(), reverse=True)[:20],
         }
