@@ -116,7 +116,7 @@ def child(n: int, yield_every: int) -> dict[str, Any]:
         gc.collect()
         rss_after = proc.memory_info().rss
         peak = max(peak, rss_after)
-        cold = ns._cold
+        cold = ns.cold
         cold_bytes = sum(len(v) for v in cold.values())
         return {
             "n": n,
@@ -201,7 +201,7 @@ def main() -> None:
     print()
     print("B/object  = (RSS after - RSS before) / N, all objects (the active set included)")
     print("B/evicted = RSS slope per extra object once 2 x max_active objects exist (steady state)")
-    print("cold B/obj = sum(len(v) for v in ns._cold.values()) / len(ns._cold), incl. 1 state byte")
+    print("cold B/obj = sum(len(v) for v in ns.cold.values()) / len(ns.cold), incl. 1 state byte")
     print("vs raw    = dolab objects/s / raw sqlite3 objects/s (median over interleaved chunks)")
     print("MB = 2**20 bytes, GB = 2**30 bytes")
     for r in results:

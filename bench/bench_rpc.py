@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dolab import DurableObject, Lab, Response
-from dolab.namespace import DurableObjectStub
+from dolab.runtime.namespace import DurableObjectStub
 
 
 class Counter(DurableObject):

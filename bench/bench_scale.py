@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Chapter 05's scale sweep at 10k, 100k and 1M users: wall time and peak RSS per run.
 
-Each point is ``dolab.sweep.run_point(design, N, per_user_rate=0.1, min_requests=N,
+Each point is ``dolab.lessons.sweep.run_point(design, N, per_user_rate=0.1, min_requests=N,
 min_duration=5.0, seed=0)``: N users sending 0.1 requests/s each (open loop) for
 max(5, N / (0.1 N)) = 10 simulated seconds, so about N requests, about one per user. Users are
 drawn uniformly at random, so about (1 - 1/e) N distinct users send at least one request, and
@@ -56,7 +56,7 @@ def child(design: str, n: int) -> dict[str, Any]:
     """Run one point in this (fresh) process and return the measurements."""
     import psutil
 
-    from dolab.sweep import run_point
+    from dolab.lessons.sweep import run_point
 
     proc = psutil.Process()
     rss_imports = proc.memory_info().rss

@@ -24,8 +24,8 @@ from collections.abc import Callable
 import simpy
 
 from dolab import DurableObject, Lab
-from dolab.simulate import simulate
-from dolab.workload import Workload
+from dolab.sim.simulate import simulate
+from dolab.sim.workload import Workload
 
 LAMBDA, MU = 0.9, 1.0
 

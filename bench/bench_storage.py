@@ -36,8 +36,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dolab import DurableObject, Lab
-from dolab.namespace import DurableObjectStub
-from dolab.values import to_wire
+from dolab.runtime.namespace import DurableObjectStub
+from dolab.runtime.values import to_wire
 
 N_KEYS = 1_000
 

@@ -1,8 +1,13 @@
 """dolab: learn Cloudflare Durable Objects in Python, in-process, on a virtual clock.
 
-Runtime: ``Lab``, ``DurableObject`` and friends. Simulation: ``simulate``, ``Workload``,
-``Network``, ``LatencyModel``, ``Geography``, ``ExternalDatabase``, ``Trace``. Presentation
-(DataFrames and charts; imports pandas) lives in ``dolab.report``, imported on its own.
+The package has four layers, one folder each, and arrows point down only:
+
+- ``dolab.runtime``: Durable Object semantics on the virtual clock (``Lab``, ``DurableObject``, ...).
+- ``dolab.sim``: the simulated world (``simulate``, ``Workload``, ``Network``, ``LatencyModel``, ...).
+- ``dolab.lessons``: the experiments the chapters drive.
+- ``dolab.view``: DataFrames, charts, maps and widgets (imports pandas; imported on its own).
+
+This front door re-exports the runtime's and the simulation's public names.
 
 Runtime names follow Cloudflare's Python Workers API, so a class written against dolab ports to
 production by changing ``from dolab import DurableObject`` to ``from workers import DurableObject``.
@@ -10,41 +15,46 @@ production by changing ``from dolab import DurableObject`` to ``from workers imp
 
 from __future__ import annotations
 
-from dolab.errors import (
+from dolab.runtime.errors import (
+    ConfigError,
     DolabError,
     DurableObjectAbort,
     DurableObjectError,
+    FetchError,
     InvalidIdError,
     LabError,
+    LabStateError,
     ResetError,
     RpcError,
+    SerializationError,
     SqlError,
     StorageError,
     StorageRangeError,
     StorageTypeError,
 )
-from dolab.externaldb import ExternalDatabase
-from dolab.fetch import Headers, Request, Response
-from dolab.geo import Geography, Region
-from dolab.ids import DurableObjectId
-from dolab.lab import Lab, LabStatistics
-from dolab.latency import LatencyModel
-from dolab.namespace import DurableObjectNamespace, DurableObjectStub
-from dolab.network import Network
-from dolab.objects import DurableObject, DurableObjectState
-from dolab.pricing import Usage, bill
-from dolab.simulate import simulate
-from dolab.sql import SqlStorageCursor
-from dolab.storage import DurableObjectStorage
-from dolab.trace import Trace
-from dolab.values import JsDict
-from dolab.websockets import WebSocket, WebSocketPair, WebSocketRequestResponsePair
-from dolab.worker import WorkerEntrypoint
-from dolab.workload import Workload
+from dolab.runtime.fetch import Headers, Request, Response
+from dolab.runtime.ids import DurableObjectId
+from dolab.runtime.lab import Lab, LabStatistics
+from dolab.runtime.namespace import DurableObjectNamespace, DurableObjectStub
+from dolab.runtime.objects import DurableObject, DurableObjectState
+from dolab.runtime.sql import SqlStorageCursor
+from dolab.runtime.storage import DurableObjectStorage
+from dolab.runtime.values import JsDict
+from dolab.runtime.websockets import WebSocket, WebSocketPair, WebSocketRequestResponsePair
+from dolab.runtime.worker import WorkerEntrypoint
+from dolab.sim.externaldb import ExternalDatabase
+from dolab.sim.geo import Geography, Region
+from dolab.sim.latency import LatencyModel
+from dolab.sim.network import Network
+from dolab.sim.pricing import Usage, bill
+from dolab.sim.simulate import simulate
+from dolab.sim.trace import Trace
+from dolab.sim.workload import Workload
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConfigError",
     "DolabError",
     "DurableObject",
     "DurableObjectAbort",
@@ -55,12 +65,14 @@ __all__ = [
     "DurableObjectStorage",
     "DurableObjectStub",
     "ExternalDatabase",
+    "FetchError",
     "Geography",
     "Headers",
     "InvalidIdError",
     "JsDict",
     "Lab",
     "LabError",
+    "LabStateError",
     "LabStatistics",
     "LatencyModel",
     "Network",
@@ -69,6 +81,7 @@ __all__ = [
     "ResetError",
     "Response",
     "RpcError",
+    "SerializationError",
     "SqlError",
     "SqlStorageCursor",
     "StorageError",

@@ -203,7 +203,7 @@ def test_run_durable_object_alarm_helper() -> None:
 
 
 def test_alarm_timeline_chart_renders(tmp_path: Path) -> None:
-    from dolab.plots import plot_alarm_timeline
+    from dolab.view.plots import plot_alarm_timeline
 
     with make_lab() as lab:
         Reminder.fails = 2

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dolab import DurableObject, Lab, LabError, Network, Response, WorkerEntrypoint
-from dolab.cartdemo import CartDemo
+from dolab.lessons.cart import CartDemo
 
 
 class StatelessCart(WorkerEntrypoint):
@@ -88,7 +88,7 @@ def test_bad_clicks_are_refused(demo: CartDemo) -> None:
 
 
 def test_the_widget_clicked_headless(demo: CartDemo) -> None:
-    from dolab.widgets import cart_panel
+    from dolab.view.widgets import cart_panel
 
     panel = cart_panel(demo)
     for _ in range(2):

@@ -114,3 +114,33 @@ def test_a_closed_lab_refuses_work() -> None:
 def test_bad_lab_configuration(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(LabError, match=message):
         Lab(**kwargs)
+
+
+def test_timers_set_for_the_same_instant_fire_in_the_order_they_were_set() -> None:
+    """SimPy and JavaScript break ties by schedule order; asyncio alone would not (heap order)."""
+    with Lab() as lab:
+        fired: list[int] = []
+
+        async def schedule() -> None:
+            loop = asyncio.get_running_loop()
+            for i in range(12):
+                loop.call_at(5.0, fired.append, i)
+            await asyncio.sleep(6)
+
+        lab.run(schedule())
+    assert fired == list(range(12))
+
+
+def test_same_instant_sleeps_wake_in_the_order_they_started() -> None:
+    with Lab() as lab:
+        woke: list[str] = []
+
+        async def sleeper(name: str) -> None:
+            await asyncio.sleep(5)
+            woke.append(name)
+
+        async def all_of_them() -> None:
+            await asyncio.gather(*(sleeper(f"s{i}") for i in range(6)))
+
+        lab.run(all_of_them())
+    assert woke == [f"s{i}" for i in range(6)]

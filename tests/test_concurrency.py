@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from dolab.concurrency import Operation, check_no_lost_items, concurrent_adds, lost_updates_curve
-from dolab.errors import LabError
+from dolab.lessons.concurrency import Operation, check_no_lost_items, concurrent_adds, lost_updates_curve
+from dolab.runtime.errors import LabError
 
 
 def test_the_database_design_loses_updates_and_the_object_does_not() -> None:
     db = concurrent_adds("external-db", 8, seed=1)
-    do = concurrent_adds("durable-object", 8, seed=1)
+    do = concurrent_adds("do-per-user", 8, seed=1)
     assert db.final < 8 and db.lost == 8 - db.final
     assert do.final == 8 and do.lost == 0
     assert len(db.history) == len(do.history) == 8
 
 
 def test_object_history_is_serial() -> None:
-    run = concurrent_adds("durable-object", 12, seed=2)
+    run = concurrent_adds("do-per-user", 12, seed=2)
     reads = sorted(op.read for op in run.history)
     assert reads == list(range(12))  # every add read a different value: no two interleaved
     assert all(op.wrote == op.read + 1 for op in run.history)
@@ -30,7 +30,7 @@ def test_checker_verdicts() -> None:
     first, second = verdict.counterexample
     assert first.read == second.read and first.request != second.request
     assert f"both read {first.read}" in verdict.explanation
-    do = concurrent_adds("durable-object", 8, seed=1)
+    do = concurrent_adds("do-per-user", 8, seed=1)
     assert check_no_lost_items(do.history, do.final).valid
 
 
@@ -44,7 +44,7 @@ def test_more_concurrency_loses_more() -> None:
     rows = lost_updates_curve([1, 4, 16], seed=1)
     db = [r["lost"] for r in rows if r["design"] == "external-db"]
     assert db[0] == 0 and db[0] <= db[1] < db[2]
-    assert all(r["lost"] == 0 for r in rows if r["design"] == "durable-object")
+    assert all(r["lost"] == 0 for r in rows if r["design"] == "do-per-user")
 
 
 def test_bad_arguments() -> None:
@@ -57,7 +57,7 @@ def test_bad_arguments() -> None:
 def test_charts_render(tmp_path: object) -> None:
     from pathlib import Path
 
-    from dolab.plots import plot_interleaving, plot_lost_updates
+    from dolab.view.plots import plot_interleaving, plot_lost_updates
 
     out = Path(str(tmp_path))
     plot_lost_updates(lost_updates_curve([1, 2], seed=1)).savefig(out / "lost.png")

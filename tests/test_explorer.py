@@ -6,12 +6,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from dolab import LabError
-from dolab.explorer import EXPLORER_DESIGNS, Scenario, explore, travel
-from dolab.maps import links_of, plot_world_map
-from dolab.plots import plot_percentiles
-from dolab.pricing import Usage, bill
-from dolab.report import bill_frame, cost_frame, quantiles, requests_frame
-from dolab.widgets import latency_explorer
+from dolab.lessons.explorer import EXPLORER_DESIGNS, Scenario, explore, travel
+from dolab.sim.pricing import Usage, bill
+from dolab.view.maps import links_of, plot_world_map
+from dolab.view.plots import plot_percentiles
+from dolab.view.report import bill_frame, cost_frame, quantiles, requests_frame
+from dolab.view.widgets import latency_explorer
 
 
 @pytest.fixture(scope="module")

@@ -250,3 +250,34 @@ def test_a_reset_instance_cannot_touch_storage() -> None:
         assert isinstance(outcome, ResetError)
         fresh = lab.env.ACCOUNT.getByName("stale")
         assert lab.run(lab.run_in_durable_object(fresh, lambda o, c: c.storage.list())) == {}
+
+
+def test_the_input_gate_reports_who_holds_it_and_how_many_wait() -> None:
+    """gate_statistics() is a window on chapter 02's concept: a storage call in flight holds the
+    gate, and the events that arrived meanwhile wait at it, in order."""
+
+    class Slow(DurableObject):
+        async def add(self, n: int) -> int:
+            count = (await self.ctx.storage.get("n")) or 0
+            await self.ctx.storage.put("n", count + n)
+            return int(count + n)
+
+    with Lab(durable_objects={"SLOW": Slow}, storage_latency=0.010) as lab:
+        stub = lab.env.SLOW.getByName("x")
+        assert lab.gate_statistics(stub) is None  # not in memory yet
+        seen: list[tuple[int, int]] = []
+
+        async def watch() -> None:
+            await asyncio.sleep(0.005)  # inside the first get(): three adds arrived together
+            s = lab.gate_statistics(stub)
+            assert s is not None
+            seen.append((s.held_by, s.waiting))
+
+        async def scene() -> list[int]:
+            results = await asyncio.gather(stub.add(1), stub.add(2), stub.add(3), watch())
+            return [r for r in results if r is not None]
+
+        assert lab.run(scene()) == [1, 3, 6]
+        assert seen == [(1, 2)]
+        after = lab.gate_statistics(stub)
+        assert after is not None and (after.held_by, after.waiting) == (0, 0)

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from dolab.errors import LabError
-from dolab.geo import Geography, Region, great_circle_km, physics_rtt_ms
-from dolab.latency import LatencyModel
+from dolab.runtime.errors import LabError
+from dolab.sim.geo import Geography, Region, great_circle_km, physics_rtt_ms
+from dolab.sim.latency import LatencyModel
 
 
 @pytest.fixture(scope="module")

@@ -137,7 +137,7 @@ def test_an_evicted_object_costs_little(lab: Lab) -> None:
     stub = lab.env.COUNTER.getByName("small")
     lab.run(stub.add(3))
     lab.evict(stub)
-    cold = lab.env.COUNTER._cold[stub.id._raw]
+    cold = lab.env.COUNTER.cold[stub.id._raw]
     assert len(cold) < 1000  # a compressed 12 KB SQLite image of a one-key cart
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from dolab import DurableObject, Lab, LabError, Response, WebSocketPair
-from dolab.pricing import DATA, MONTH_SECONDS, Usage, bill, billed_requests, load_prices, usage_of
-from dolab.simulate import simulate
-from dolab.workload import Workload
+from dolab.sim.pricing import DATA, MONTH_SECONDS, Usage, bill, billed_requests, load_prices, usage_of
+from dolab.sim.simulate import simulate
+from dolab.sim.workload import Workload
 
 # The worked examples on Cloudflare's Durable Objects pricing page, with their inputs as stated
 # there, and the page's totals (which round each billable quantity up to a whole million).

@@ -6,11 +6,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from dolab import LabError
-from dolab.scaleplots import plot_costs, plot_hot_keys, plot_lifecycle, plot_queue_depth, plot_scaling
-from dolab.simulate import simulate
-from dolab.sweep import FULL_USERS, QUICK_USERS, hot_keys, lifecycle, scale_sweep, sweep_users
-from dolab.widgets import hot_key_panel
-from dolab.workload import Workload
+from dolab.lessons.sweep import FULL_USERS, QUICK_USERS, hot_keys, lifecycle, scale_sweep, sweep_users
+from dolab.sim.simulate import simulate
+from dolab.sim.workload import Workload
+from dolab.view.scaleplots import plot_costs, plot_hot_keys, plot_lifecycle, plot_queue_depth, plot_scaling
+from dolab.view.widgets import hot_key_panel
 
 
 @pytest.fixture(scope="module")

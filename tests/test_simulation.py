@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from dolab import DurableObject, Lab
-from dolab.errors import LabError
-from dolab.network import Network
-from dolab.report import hops_frame, quantiles, requests_frame, throughput
-from dolab.simulate import simulate
-from dolab.trace import current_region
-from dolab.workload import Workload
+from dolab.runtime.errors import LabError
+from dolab.sim.network import Network
+from dolab.sim.simulate import simulate
+from dolab.sim.trace import current_region
+from dolab.sim.workload import Workload
+from dolab.view.report import hops_frame, quantiles, requests_frame, throughput
 
 SMALL = Workload(users=30, rate=20, duration=10)
 
@@ -192,7 +192,7 @@ def test_network_needs_a_region_to_charge_time() -> None:
 def test_waterfall_shows_every_hop_of_a_request(tmp_path: Any) -> None:
     from pathlib import Path
 
-    from dolab.plots import plot_waterfall
+    from dolab.view.plots import plot_waterfall
 
     trace = simulate("external-db", Workload(users=3, rate=1, duration=5, regions="australiaeast", ops=3), seed=1)
     hops = hops_frame(trace)

@@ -144,8 +144,8 @@ def test_limits(lab: Lab) -> None:
 
 def test_chat_demo_times_messages_by_region_and_the_panel_sends() -> None:
     from dolab import Network
-    from dolab.chatdemo import ChatDemo
-    from dolab.widgets import chat_panel
+    from dolab.lessons.chat import ChatDemo
+    from dolab.view.widgets import chat_panel
 
     with Lab(durable_objects={"ROOM": Room}, network=Network(), seed=1) as lab:
         chat = ChatDemo(lab, "ROOM", users={"alice": "westeurope", "bob": "australiaeast"})

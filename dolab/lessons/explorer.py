@@ -1,0 +1,101 @@
+"""Chapter 04's latency explorer: one user region, one database region, three designs (simulation layer).
+
+:func:`explore` runs the same small workload (users in one region, a cart each) through the
+external database, the cached database and one Durable Object per user, and returns the traces
+plus the physics bounds for the distances involved. :func:`travel` follows one user who creates
+their Durable Object at home and then sends requests from somewhere else: the object stays put.
+Every number comes from a seeded run; :func:`explore` results are cached, so a widget can ask
+again for free.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from dolab.runtime.errors import ConfigError
+from dolab.runtime.lab import Lab
+from dolab.sim.designs import CartObject
+from dolab.sim.geo import Geography
+from dolab.sim.latency import LatencyModel
+from dolab.sim.network import Network
+from dolab.sim.simulate import simulate
+from dolab.sim.trace import RequestRecord, Trace
+from dolab.sim.workload import Workload
+
+EXPLORER_DESIGNS = ("external-db", "cached-db", "do-per-user")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the explorer's controls choose."""
+
+    user_region: str = "australiaeast"
+    db_region: str = "eastus"
+    ops: int = 3
+    users: int = 20
+    requests: int = 300
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        geo = Geography.load()
+        geo.region(self.user_region)
+        geo.region(self.db_region)
+        if not isinstance(self.requests, int) or self.requests < 10:
+            raise ConfigError(f"requests must be an int >= 10, got {self.requests!r}")
+
+
+@dataclass
+class Exploration:
+    """The explorer's answer: one trace per design and the distances' physics bounds."""
+
+    scenario: Scenario
+    traces: dict[str, Trace]
+    do_region: str
+    bounds_ms: dict[str, float] = field(default_factory=dict)
+    rtt_ms: dict[str, float] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=64)  # each entry keeps three traces with their hops
+def explore(scenario: Scenario) -> Exploration:
+    """Run the three designs on the same users and clicks; results are cached per scenario."""
+    s = scenario
+    workload = Workload(users=s.users, regions=s.user_region, rate=5.0, duration=s.requests / 5.0, ops=s.ops,
+                        mix={"add": 0.3, "view": 0.7}, skus=3)
+    traces = {d: simulate(d, workload, seed=s.seed, db_region=s.db_region) for d in EXPLORER_DESIGNS}
+    geo, latency = Geography.load(), LatencyModel()
+    do_regions = {r.target_region for r in traces["do-per-user"].requests if r.target_region}
+    do_region = min(do_regions) if do_regions else s.user_region
+    return Exploration(
+        s, traces, do_region,
+        bounds_ms={"database": latency.bound_ms(geo, s.user_region, s.db_region),
+                   "durable object": latency.bound_ms(geo, s.user_region, do_region)},
+        rtt_ms={"database": latency.rtt_ms(geo, s.user_region, s.db_region),
+                "durable object": latency.rtt_ms(geo, s.user_region, do_region)},
+    )
+
+
+def travel(home: str, away: str, *, hint: str | None = None, requests: int = 20, seed: int = 0,
+           ops: int = 3) -> Trace:
+    """One user's cart, created from ``home`` (or at ``hint``), then used from ``away``.
+
+    The first ``requests`` clicks come from home, the next ``requests`` from away; each
+    record's ``client_region`` says which. The object never moves.
+    """
+    network = Network(LatencyModel(), trace=Trace())
+    geo = network.geo
+    geo.region(home)
+    geo.region(away)
+    with Lab(durable_objects={"CART": CartObject}, seed=seed, network=network) as lab:
+        options = {"locationHint": hint} if hint else None
+        ids = iter(range(2 * requests))
+
+        async def click(region: str) -> None:
+            record = RequestRecord(next(ids), "do-per-user", "traveller", "add", region, region)
+            stub = lab.env.CART.getByName("traveller", options)
+            await network.user_request(record, lambda: stub.handle("add", "sku-1", ops))
+
+        for region in [home] * requests + [away] * requests:
+            lab.run(click(region))
+            lab.advance(30)  # a click every 30 s: the object stays warm
+    return network.trace

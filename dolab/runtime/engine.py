@@ -1,0 +1,153 @@
+"""The engine of one lab: what its namespaces, object hosts, lifecycle, alarms and sockets share.
+
+:class:`~dolab.runtime.lab.Lab` is the public face; the :class:`Engine` is what its parts are
+given. It holds the loop thread and its virtual clock, the settings, the seeded generator, the
+counters behind ``lab.statistics()``, the namespaces, and the three services that act on the
+clock (the lifecycle, the alarm scheduler, the WebSocket hub). Nothing here imports the lab, so
+the runtime's modules form no circle: the lab owns an engine, the engine owns the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Coroutine, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dolab.runtime.alarms import EPOCH, AlarmScheduler
+from dolab.runtime.context import current_host
+from dolab.runtime.lifecycle import Lifecycle
+from dolab.runtime.loop import LoopThread, VirtualLoop
+from dolab.runtime.websockets import SocketHub
+
+if TYPE_CHECKING:
+    from dolab.runtime.context import Transport
+    from dolab.runtime.host import ObjectHost
+    from dolab.runtime.namespace import DurableObjectNamespace
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Counters:
+    """Running totals since the lab started (lab thread only); ``lab.statistics()`` reads them."""
+
+    requests: int = 0
+    constructed: int = 0
+    hibernated: int = 0
+    evicted: int = 0
+    resets: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    active_seconds: float = 0.0  # settled billed duration; running intervals are added on read
+
+
+class PendingCall:
+    """A call made from outside the lab thread; awaiting it hands it to the lab's loop."""
+
+    __slots__ = ("coro", "engine")
+
+    def __init__(self, engine: Engine, coro: Coroutine[Any, Any, Any]) -> None:
+        self.engine = engine
+        self.coro = coro
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        caller = asyncio.get_running_loop()
+        thread = self.engine.thread
+        future = thread.submit(self.coro, defer=True)
+        thread.kick_after_this_step(caller)
+        return (yield from asyncio.wrap_future(future, loop=caller).__await__())
+
+    def __repr__(self) -> str:
+        return f"<pending dolab call {getattr(self.coro, '__qualname__', self.coro)}>"
+
+
+class Engine:
+    """Settings, clock, counters and services of one lab (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        persist: Path | None,
+        env: SimpleNamespace,
+        hibernate_after: float,
+        evict_after: tuple[float, float],
+        max_active: int,
+        storage_latency: float,
+        cpu_per_event: float,
+        network: Transport | None,
+    ) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.persist = persist
+        self.env = env
+        self.hibernate_after = hibernate_after
+        self.evict_after = evict_after
+        self.max_active = max_active
+        self.storage_latency = storage_latency
+        self.cpu_per_event = cpu_per_event
+        self.network = network
+        self.counters = Counters()
+        self.namespaces: dict[str, DurableObjectNamespace] = {}
+        self.failures: dict[tuple[str, bytes], list[str]] = {}  # lab.fail_next: what to inject
+        self.thread = LoopThread()
+        self.loop: VirtualLoop = self.thread.loop
+        self.loop.set_task_factory(_track_object_tasks)
+        self.lifecycle = Lifecycle(self)
+        self.alarms = AlarmScheduler(self)
+        self.sockets = SocketHub(self)
+
+    @property
+    def now(self) -> float:
+        """Seconds on the lab's virtual clock."""
+        return self.loop.vnow
+
+    @property
+    def time_ms(self) -> float:
+        """The lab clock as JavaScript's ``Date.now()``."""
+        return (EPOCH + self.loop.vnow) * 1000.0
+
+    def enter(self, coro: Coroutine[Any, Any, T]) -> Any:
+        """Hand ``coro`` to the lab: as is on the lab thread, wrapped for the outside world."""
+        if self.thread.on_lab_thread():
+            return coro
+        return PendingCall(self, coro)
+
+    def call_soon_anywhere(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Schedule ``fn(*args)`` on the lab loop, from the lab thread or any other."""
+        if self.thread.on_lab_thread():
+            self.loop.call_soon(fn, *args)
+        else:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def on_lab(self, fn: Callable[[], T]) -> T:
+        """Run ``fn()`` on the lab thread (at once if already there) and return its result."""
+        if self.thread.on_lab_thread():
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return self.thread.submit(call()).result()  # type: ignore[no-any-return]
+
+    def host_of(self, binding: str, raw: bytes) -> ObjectHost | None:
+        """The host of one object (activating it), or ``None`` if the binding is gone."""
+        ns = self.namespaces.get(binding)
+        return None if ns is None else ns.host_by_raw(raw)
+
+    def hosts(self) -> list[ObjectHost]:
+        """Every object in memory now, in every namespace."""
+        return [h for ns in self.namespaces.values() for h in ns.hosts.values()]
+
+
+def _track_object_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+    """Task factory of the lab loop: a task started by object code is that object's "timer"."""
+    task = asyncio.Task(coro, loop=loop, **kwargs)
+    host = current_host.get()
+    if host is not None:
+        host.track(task)
+    return task

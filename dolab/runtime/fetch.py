@@ -1,0 +1,113 @@
+"""``Request`` and ``Response``, shaped like the Fetch API as Python Workers expose it."""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dolab.runtime.errors import FetchError
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, immutable header map."""
+
+    def __init__(self, init: Mapping[str, str] | list[tuple[str, str]] | None = None) -> None:
+        items = init.items() if isinstance(init, Mapping) else (init or [])
+        self._items: dict[str, str] = {}
+        for name, value in items:
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise FetchError(f"header names and values must be str, got {name!r}: {value!r}")
+            self._items[name.lower()] = value
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, bytes):
+        return body
+    raise FetchError(f"body must be str, bytes or None, got {type(body).__name__}")
+
+
+class _Body:
+    _body: bytes | None
+
+    async def text(self) -> str:
+        """The body decoded as UTF-8 (empty string for no body)."""
+        return (self._body or b"").decode()
+
+    async def bytes(self) -> bytes:
+        return self._body or b""
+
+    async def _parse_json(self) -> Any:
+        return _json.loads((self._body or b"").decode())
+
+
+class Request(_Body):
+    """An HTTP request to an object's ``fetch`` handler."""
+
+    def __init__(self, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> None:
+        if not isinstance(url, str) or "://" not in url:
+            raise FetchError(f"Fetch API cannot load: {url!r} (need an absolute URL such as 'https://cart/add')")
+        self.url = url
+        self.method = method.upper()
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self._body = _body_bytes(body)
+
+    async def json(self) -> Any:
+        """The body parsed as JSON."""
+        return await self._parse_json()
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+class _JsonFactoryOrParser:
+    """``Response.json(data)`` builds a response; ``await response.json()`` parses one."""
+
+    def __get__(self, instance: Response | None, owner: type[Response]) -> Any:
+        if instance is None:
+            def build(data: Any, status: int = 200, headers: Any = None) -> Response:
+                merged = dict(Headers(headers))
+                merged.setdefault("content-type", "application/json")
+                return owner(_json.dumps(data), status=status, headers=merged)
+            return build
+        return instance._parse_json
+
+
+class Response(_Body):
+    """An HTTP response: ``Response("ok")``, ``Response("no", status=404)``, ``Response.json({...})``."""
+
+    json = _JsonFactoryOrParser()
+
+    def __init__(self, body: Any = None, status: int = 200, headers: Any = None, statusText: str = "",
+                 web_socket: Any = None) -> None:
+        if not isinstance(status, int) or not 200 <= status <= 599 and status != 101:
+            raise FetchError(f"Response status must be an int in 200..599, got {status!r}")
+        self._body = _body_bytes(body)
+        self.status = status
+        self.statusText = statusText
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.webSocket = web_socket  # the client end of a WebSocketPair, with status 101
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def __repr__(self) -> str:
+        preview = (self._body or b"")[:40]
+        return f"<Response {self.status} {preview!r}>"

@@ -1,0 +1,111 @@
+"""Where objects live and how long each hop takes, on the lab's clock (simulation layer).
+
+Attach a :class:`Network` to a lab (``Lab(..., network=Network())``) and every stub call pays
+a one-way transit from the caller's region to the object's region and back. An object is placed
+once, on its first request: in its location hint's region if the first ``get()`` gave one,
+otherwise in the Durable Object region with the lowest RTT from the caller. It never moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from dolab.runtime.errors import LabStateError
+from dolab.sim.geo import Geography
+from dolab.sim.latency import LatencyModel
+from dolab.sim.trace import RequestRecord, Trace, current_region, current_request
+
+if TYPE_CHECKING:
+    from dolab.runtime.lab import Lab
+    from dolab.runtime.namespace import DurableObjectNamespace
+
+
+class Network:
+    """Geography + latency model + placement + the trace that records each hop."""
+
+    def __init__(self, latency: LatencyModel | None = None, geo: Geography | None = None,
+                 trace: Trace | None = None) -> None:
+        self.geo = geo or Geography.load()
+        self.latency = latency or LatencyModel()
+        self.trace = trace if trace is not None else Trace()
+        self.lab: Lab | None = None
+        self.placements: dict[tuple[str, bytes], str] = {}
+        self._nearest: dict[str, str] = {}
+
+    def attach(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def _attached(self) -> Lab:
+        if self.lab is None:
+            raise LabStateError("this Network is not attached to a lab yet: pass it as Lab(..., network=network)")
+        return self.lab
+
+    def nearest_do_region(self, region: str) -> str:
+        """The Durable Object region with the lowest RTT from ``region``."""
+        if region not in self._nearest:
+            candidates = self.geo.do_regions
+            self._nearest[region] = min(
+                candidates, key=lambda r: (self.latency.rtt_ms(self.geo, region, r.code), r.code)
+            ).code
+        return self._nearest[region]
+
+    def place(self, ns: DurableObjectNamespace, raw: bytes, caller_region: str) -> str:
+        """The region of an object: decided on its first request, then fixed."""
+        key = (ns.binding, raw)
+        region = self.placements.get(key)
+        if region is None:
+            hint = ns.location_hints.get(raw)
+            region = self.geo.hint_region(hint).code if hint else self.nearest_do_region(caller_region)
+            self.placements[key] = region
+        return region
+
+    def placement_of(self, ns: DurableObjectNamespace, raw: bytes) -> str | None:
+        return self.placements.get((ns.binding, raw))
+
+    async def transit(self, src: str, dst: str, kind: str = "network", detail: str = "",
+                      rtt_ms: float | None = None) -> None:
+        """One way from ``src`` to ``dst``: half a sampled round trip, recorded as a hop."""
+        lab = self._attached()
+        base = self.latency.rtt_ms(self.geo, src, dst) if rtt_ms is None else rtt_ms
+        delay = self.latency.sample_ms(base, lab.rng) / 2000.0
+        start = lab.now
+        await asyncio.sleep(delay)
+        self.trace.hop(kind, start, lab.now, src, dst, detail)
+
+    async def user_request(self, record: RequestRecord, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``call`` as one user request: last mile in, the call at the edge, last mile out.
+
+        ``record`` is filled in (``done``, ``ok``, ``error``, hops, round trips) and appended to
+        the trace; an exception is recorded and returned, not raised.
+        """
+        lab = self._attached()
+        region = record.client_region
+        current_request.set(record)
+        current_region.set(region)
+        self.trace.requests.append(record)
+        record.sent = lab.now
+        last_mile = self.latency.last_mile_ms
+        await self.transit(region, region, "last_mile", "user -> edge", rtt_ms=last_mile)
+        result: Any
+        try:
+            result = await call()
+        except Exception as exc:  # a failed request is a result, not a crash of the run
+            record.ok = False
+            record.error = f"{type(exc).__name__}: {exc}"
+            result = exc
+        await self.transit(region, region, "last_mile", "edge -> user", rtt_ms=last_mile)
+        record.done = lab.now
+        return result
+
+    def record(self, kind: str, start: float, end: float, src: str, dst: str, detail: str = "") -> None:
+        """Record a hop that the runtime timed itself (queueing, CPU, storage)."""
+        self.trace.hop(kind, start, end, src, dst, detail)
+
+    def count_round_trip(self, target_region: str) -> None:
+        """Count one round trip for the current request and note where it went."""
+        request = current_request.get()
+        if request is not None:
+            request.round_trips += 1
+            request.target_region = target_region
