@@ -106,6 +106,31 @@ def strip(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in answer.items() if k != "step"}
 
 
+def _same_answer(recorded: dict[str, Any], fresh: dict[str, Any], tolerance: float) -> bool:
+    """Two workerd answers agree; times taken from workerd's own clock may differ by ``tolerance`` ms."""
+    a, b = strip(recorded), strip(fresh)
+    if tolerance and "ok" in a and "ok" in b and isinstance(a["ok"], dict) and isinstance(b["ok"], dict):
+        ta, tb = a["ok"], b["ok"]
+        if ta.get("$") == "time" and tb.get("$") == "time":
+            return ta["int"] == tb["int"] and abs(ta["offset"] - tb["offset"]) <= tolerance
+    return a == b
+
+
+def changes(cases: list[Case], results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Ops whose fresh workerd answer differs from the recording (or has none recorded)."""
+    expected = load_expected()
+    out = []
+    for case in cases:
+        recorded = expected.get(case.id)
+        if recorded is None or len(recorded) != len(case.steps):
+            out.append(f"{case.id}: not recorded with {len(case.steps)} steps (re-record)")
+            continue
+        for i, step in enumerate(case.steps):
+            if not _same_answer(recorded[i], results[case.id][i], step.tolerance):
+                out.append(f"{case.id}#{i} {step.label()}: recorded {strip(recorded[i])}, now {results[case.id][i]}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with the recording instead of rewriting it")
@@ -120,11 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workerd ran {len(cases)} cases in {time.monotonic() - started:.1f} s", file=sys.stderr)
     files = to_files(cases, results)
     if args.check:
-        expected = load_expected()
-        bad = [(c.id, i) for c in cases for i, a in enumerate(results[c.id])
-               if strip(a) != strip(expected.get(c.id, [{}] * len(c.steps))[i])]
-        for cid, i in bad:
-            print(f"changed: {cid} step {i}", file=sys.stderr)
+        bad = changes(cases, results)
+        for line in bad:
+            print(f"changed: {line}", file=sys.stderr)
         return 1 if bad else 0
     EXPECTED.mkdir(exist_ok=True)
     for area, content in files.items():

@@ -36,13 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dolab import DurableObject, JsDict, Lab
-
 from conformance import cases as catalogue_module
 from conformance.cases import AREAS, catalogue
 from conformance.record import load_expected
 from conformance.sdk_model import Answers, DateNow, JsProxyValue, Now, RelTime, from_js
 from conformance.steps import Case, IdString, ModelError, Step, wire_step
+from dolab import DurableObject, JsDict, Lab
 
 HERE = Path(__file__).resolve().parent
 KNOWN = HERE / "known_differences.json"
@@ -232,8 +231,17 @@ async def _rpc(obj: ConformanceObject, step: Step, base: float) -> Answer:
     args = [_resolve(a, base) for a in step.args]
     answer = await _settle(lambda: getattr(other, step.method)(*args))
     if step.method == "mutate" and answer.error is None:
-        answer.value = JsDict(result=answer.value, callerArg=args[0])
+        # The caller's own value after the call (its dicts shown as the JS objects the recording has).
+        answer.value = JsDict(result=answer.value, callerArg=_as_recorded(args[0]))
     return answer
+
+
+def _as_recorded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return JsDict({k: _as_recorded(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_as_recorded(v) for v in value]
+    return value
 
 
 def _id_step(lab: Lab, step: Step) -> Answer:
@@ -246,8 +254,8 @@ def _id_step(lab: Lab, step: Step) -> Answer:
         return a
 
     def describe(i: Any) -> JsDict:
-        return JsDict(hex=bool(HEX64.fullmatch(i.toString())), name=i.name, equalsNamed=i.equals(ns.idFromName("alpha")),
-                      roundTrip=ns.idFromString(i.toString()).equals(i))
+        return JsDict(hex=bool(HEX64.fullmatch(i.toString())), name=i.name,
+                      equalsNamed=i.equals(ns.idFromName("alpha")), roundTrip=ns.idFromString(i.toString()).equals(i))
 
     def go() -> Any:
         args = [arg(a) for a in step.args]

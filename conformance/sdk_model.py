@@ -212,10 +212,10 @@ def from_js(value: Any) -> Any:
     if isinstance(value, list):
         return [from_js(v) for v in value]
     tag = value.get("$")
-    if tag is None and "$time" in value:
-        return RelTime(value["$time"], value["int"])
     if tag == "undefined":
         return None
+    if tag == "time":
+        return RelTime(value["offset"], value["int"])
     if tag == "answers":
         return Answers(value["list"])
     if tag == "NaN":

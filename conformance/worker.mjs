@@ -18,8 +18,17 @@ class Answers {
   }
 }
 
+// A time read back, relative to the case's reference time (see relTime).
+class RelTime {
+  constructor(offset, int) {
+    this.offset = offset;
+    this.int = int;
+  }
+}
+
 function encode(v, seen = new Set()) {
   if (v === undefined) return { $: "undefined" };
+  if (v instanceof RelTime) return { $: "time", offset: v.offset, int: v.int };
   if (v instanceof Answers) return { $: "answers", list: v.list };
   if (v === null) return null;
   switch (typeof v) {
@@ -122,7 +131,9 @@ function describeError(e) {
     if (k === "stack" || k === "message") continue;
     props[k] = encode(e[k]);
   }
-  return { name: String(e.name), message: String(e.message), props };
+  // workerd's "internal error; reference = <random id>" differs every run: keep only its shape.
+  const message = String(e.message).replace(/reference = [0-9a-z]+/, "reference = <id>");
+  return { name: String(e.name), message, props };
 }
 
 // A Python exception that escapes a Python Durable Object reaches JavaScript as Pyodide's
@@ -173,7 +184,7 @@ function wire(result, step, base) {
 
 // A time read back (getAlarm) is answered relative to the case's base time.
 function relTime(value, base) {
-  if (typeof value === "number") return { $time: value - base, int: Number.isSafeInteger(value) };
+  if (typeof value === "number") return new RelTime(value - base, Number.isSafeInteger(value));
   return value;
 }
 
