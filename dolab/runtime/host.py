@@ -82,11 +82,12 @@ class ObjectHost:
         try:
             # Stage 1, admit: wait at the input gate only if someone is inside (on an idle object
             # the event walks straight in, with no extra await), then construct if needed.
-            if self.gate.busy or self.engine.cpu_per_event:
+            gate = self.gate
+            if gate.holders or gate.waiters or gate.passing or self.engine.cpu_per_event:  # gate.busy, inlined
                 await self._admit()
             instance = self.instance if self.instance is not None else self._construct()
             generation = self.generation
-            if self.gate.holders:  # the constructor started blockConcurrencyWhile
+            if gate.holders:  # the constructor started blockConcurrencyWhile
                 await self.gate.wait_open()
                 self._check_generation(generation)
                 instance = self.instance
