@@ -41,7 +41,7 @@ from conformance.cases import AREAS, catalogue
 from conformance.record import load_expected
 from conformance.sdk_model import Answers, DateNow, JsProxyValue, Now, RelTime, from_js
 from conformance.steps import Case, IdString, ModelError, Step, wire_step
-from dolab import DurableObject, JsDict, Lab
+from dolab import DurableObject, DurableObjectError, JsDict, Lab
 
 HERE = Path(__file__).resolve().parent
 KNOWN = HERE / "known_differences.json"
@@ -310,6 +310,12 @@ def run_case(case: Case) -> list[Answer]:
 # ------------------------------------------------------------------------------------------
 
 
+def _bare(line: str) -> str:
+    """``mod.sub.MyError: text`` -> ``MyError: text`` (the last line of a traceback)."""
+    head, sep, rest = line.partition(": ")
+    return head.rsplit(".", 1)[-1] + sep + rest
+
+
 def _kind_of_js(name: str) -> str:
     return {"TypeError": "TypeError", "RangeError": "ValueError"}.get(name, "Error")
 
@@ -368,14 +374,17 @@ def agree(expected: dict[str, Any], actual: Answer, tolerance: float = 0.0) -> t
         exc = actual.error
         if exc is None:
             return False, shown
-        if _kind_of_js(e["name"]) != _kind_of_py(exc):
+        crossed = isinstance(exc, DurableObjectError)  # a JS error as a Python caller holds it
+        if crossed and exc.name != e["name"] or not crossed and _kind_of_js(e["name"]) != _kind_of_py(exc):
             return False, shown
+        message = exc.message if crossed else str(exc)
         if e["name"] == "PythonError":
             last = e["message"].rstrip("\n").split("\n")[-1]
             shown = f"PythonError: ...{last}"
-            text_ok = last in (str(exc), f"{type(exc).__name__}: {exc}")
+            # The class may be printed with its module (``entry.MyError``): compare the bare name.
+            text_ok = _bare(message.rstrip("\n").split("\n")[-1]) == _bare(last)
         else:
-            text_ok = str(exc) == e["message"]
+            text_ok = message == e["message"]
         remote_ok = not e["props"].get("remote") or getattr(exc, "remote", False) is True
         return text_ok and remote_ok, shown
     value = from_js(expected["ok"])

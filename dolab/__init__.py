@@ -15,6 +15,7 @@ production by changing ``from dolab import DurableObject`` to ``from workers imp
 
 from __future__ import annotations
 
+from dolab.runtime.cursor import SqlStorageCursor
 from dolab.runtime.errors import (
     ConfigError,
     DolabError,
@@ -37,7 +38,6 @@ from dolab.runtime.ids import DurableObjectId
 from dolab.runtime.lab import Lab, LabStatistics
 from dolab.runtime.namespace import DurableObjectNamespace, DurableObjectStub
 from dolab.runtime.objects import DurableObject, DurableObjectState
-from dolab.runtime.sql import SqlStorageCursor
 from dolab.runtime.storage import DurableObjectStorage
 from dolab.runtime.values import JsDict
 from dolab.runtime.websockets import WebSocket, WebSocketPair, WebSocketRequestResponsePair

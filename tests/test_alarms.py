@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dolab import DurableObject, Lab, ResetError, StorageTypeError
+from dolab import DurableObject, DurableObjectError, Lab, ResetError
 
 
 class Reminder(DurableObject):
@@ -99,13 +99,13 @@ def test_past_times_and_datetimes() -> None:
     with make_lab() as lab:
         stub = lab.env.R.getByName("cart")
         lab.advance(100)
-        lab.run(stub.remind_at(1.0))  # long past: fires at once
-        lab.advance(0.001)
-        assert [t for t, _, _ in Reminder.runs] == [100.0]
+        assert lab.run(stub.remind_at(1.0)) == lab.time_ms  # long past: stored as now, as workerd does
+        lab.advance(0.001)  # and it fires a moment later (never in the same instant)
+        assert [t for t, _, _ in Reminder.runs] == [pytest.approx(100.001)]
         when = dt.datetime(2026, 1, 1, 0, 10, tzinfo=dt.UTC)  # the lab clock starts 2026-01-01Z
         assert lab.run(stub.remind_at(when)) == when.timestamp() * 1000
         lab.advance(600)
-        assert [t for t, _, _ in Reminder.runs] == [100.0, 600.0]
+        assert [t for t, _, _ in Reminder.runs] == [pytest.approx(100.001), 600.0]
 
 
 def test_failing_handler_is_retried_with_backoff_then_abandoned() -> None:
@@ -172,22 +172,25 @@ def test_delete_all_deletes_the_alarm() -> None:
 def test_a_class_without_alarm_handler_cannot_set_one() -> None:
     with make_lab() as lab:
         stub = lab.env.N.getByName("x")
-        with pytest.raises(StorageTypeError, match=r"^Your Durable Object class must have an alarm\(\) handler"):
+        with pytest.raises(DurableObjectError, match=r"^TypeError: Your Durable Object class must have an alarm\(\)"):
             lab.run(stub.try_set())
         assert lab.run(stub.get()) is None
 
 
 @pytest.mark.parametrize(
     ("when", "message"),
-    [(0, "must be a positive number"), (-5, "must be a positive number"), ("soon", "needs a datetime or milliseconds"),
-     (True, "needs a datetime or milliseconds"), (float("nan"), "must be a positive number")],
+    [(0, "cannot be called with an alarm time <= 0"), (-5, "cannot be called with an alarm time <= 0"),
+     ("soon", "parameter 1 is not of type 'date'"), (True, "parameter 1 is not of type 'date'"),
+     (2**53 + 1, "parameter 1 is not of type 'date'"), (float("nan"), "not a valid Date"),
+     (float("inf"), "not a valid Date")],
 )
 def test_bad_alarm_times(when: Any, message: str) -> None:
     with make_lab() as lab:
         stub = lab.env.R.getByName("cart")
         lab.run(stub.remind_in(100))
-        with pytest.raises(StorageTypeError, match=message):
+        with pytest.raises(DurableObjectError, match=message) as info:
             lab.run(stub.remind_at(when))
+        assert info.value.name == "TypeError"
         assert lab.run(stub.get()) == lab.time_ms + 100_000  # unchanged
 
 

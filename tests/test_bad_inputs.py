@@ -23,8 +23,10 @@ from typing import Any
 import pytest
 
 from dolab import (
+    DolabError,
     DurableObject,
     DurableObjectError,
+    FetchError,
     InvalidIdError,
     Lab,
     RpcError,
@@ -39,13 +41,13 @@ from tests.conftest import Counter, kv_snapshot
 LIMIT = 2_000_000  # key + value bytes of a SQLite-backed Durable Object
 BIG = "x" * (LIMIT + 1)
 TXN = (
-    r"^not authorized: To execute a transaction, please use the state\.storage\.transaction\(\) or "
+    r"^To execute a transaction, please use the state\.storage\.transaction\(\) or "
     r"state\.storage\.transactionSync\(\) APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements\."
 )
 AUTH = r": SQLITE_AUTH$"
-VALUE_TYPES = r"bindings must be None, int, float, str or bytes\.$"
-PUT_OPTIONS = "allowConcurrency, allowUnconfirmed, noCache"
-LIST_OPTIONS = "allowConcurrency, end, limit, noCache, prefix, reverse, start, startAfter"
+NOT_AUTHORIZED = r"^not authorized: SQLITE_AUTH$"
+NO_STATEMENT = r"^SQL code did not contain a statement\.$"
+NOT_OF_TYPE = r"^Failed to execute '{}' on 'DurableObjectStorage': parameter {} is not of type '{}'\.$"
 
 Op = Callable[[Any], Any]  # op(ctx) -> anything, maybe an awaitable
 
@@ -231,6 +233,24 @@ async def delete_cf_kv_with_internal_text(ctx: Any) -> Any:
     return ctx.storage.sql.exec("/*dolab*/ DELETE FROM _cf_KV WHERE key = ?", "alpha")
 
 
+def rename_with_case_sensitive_like(ctx: Any) -> Any:
+    # case_sensitive_like once let "_CF_..." slip past a LIKE-based reserved-name check.
+    ctx.storage.sql.exec("PRAGMA case_sensitive_like = ON")
+    try:
+        return ctx.storage.sql.exec("ALTER TABLE items RENAME TO _CF_items")
+    finally:
+        ctx.storage.sql.exec("PRAGMA case_sensitive_like = OFF")
+
+
+async def txn_put_none(ctx: Any) -> Any:
+    # The txn is a raw JavaScript object: None reaches it as undefined, not null.
+    async def closure(txn: Any) -> None:
+        await txn.put("alpha", 100)
+        await txn.put("zeta", None)
+
+    return await ctx.storage.transaction(closure)
+
+
 def sql(query: Any, *bindings: Any) -> Op:
     return lambda ctx: ctx.storage.sql.exec(query, *bindings)
 
@@ -264,39 +284,33 @@ CATALOG = [
         lambda ctx: ctx.storage.put({f"k{i}": i for i in range(129)})),
     bad("delete-129-keys", StorageRangeError, r"^Maximum number of keys is 128\. \(delete\(\) got 129\)$",
         lambda ctx: ctx.storage.delete(["alpha"] + [f"k{i}" for i in range(128)])),
-    # keys
-    bad("get-int-key", StorageTypeError, r"^get\(\) keys must be str, got int: 1$", lambda ctx: ctx.storage.get(1)),
-    bad("put-none-key", StorageTypeError, r"^put\(\) keys must be str, got NoneType: None$",
-        lambda ctx: ctx.storage.put(None, 1)),
-    bad("delete-bytes-key", StorageTypeError, r"^delete\(\) keys must be str, got bytes: b'alpha'$",
-        lambda ctx: ctx.storage.delete(b"alpha")),
-    bad("get-many-int-key", StorageTypeError, r"^get\(\) keys must be str, got int: 2$",
-        lambda ctx: ctx.storage.get(["alpha", 2])),
-    bad("put-many-int-key", StorageTypeError, r"^put\(\) keys must be str, got int: 5$",
-        lambda ctx: ctx.storage.put({"alpha": 2, 5: "five"})),
-    bad("delete-many-none-key", StorageTypeError, r"^delete\(\) keys must be str, got NoneType: None$",
-        lambda ctx: ctx.storage.delete(["alpha", None])),
-    bad("get-tuple-of-keys", StorageTypeError, r"^get\(\) keys must be str, got tuple: \('alpha', 'beta'\)$",
-        lambda ctx: ctx.storage.get(("alpha", "beta"))),
-    bad("put-lone-surrogate-key", StorageTypeError, r"^put\(\) key '\\ud800' is not valid UTF-8 \(lone surrogate\)$",
-        lambda ctx: ctx.storage.put("\ud800", 1)),
-    bad("put-many-lone-surrogate-key", StorageTypeError, r"^put\(\) key 'x\\ud83d' is not valid UTF-8",
-        lambda ctx: ctx.storage.put({"alpha": 2, "x\ud83d": 1})),
-    bad("get-many-lone-surrogate-key", StorageTypeError, r"^get\(\) key 'a\\udfffb' is not valid UTF-8",
-        lambda ctx: ctx.storage.get(["alpha", "a\udfffb"])),
-    bad("delete-lone-surrogate-key", StorageTypeError, r"^delete\(\) key 'alpha\\udc80' is not valid UTF-8",
-        lambda ctx: ctx.storage.delete("alpha\udc80")),
-    bad("list-prefix-lone-surrogate", StorageTypeError, r"^list\(\) .*'prefix'.*'\\ud800'.*(UTF-8|surrogate)",
-        lambda ctx: ctx.storage.list({"prefix": "\ud800"})),
-    bad("list-start-lone-surrogate", StorageTypeError, r"^list\(\) .*'start'.*'a\\udc00'.*(UTF-8|surrogate)",
-        lambda ctx: ctx.storage.list({"start": "a\udc00"})),
-    # values
+    # arguments workerd cannot read (V8's WebIDL messages)
+    bad("get-no-key", StorageTypeError, NOT_OF_TYPE.format("get", 1, "string or Array"), lambda ctx: ctx.storage.get()),
+    bad("delete-no-key", StorageTypeError, NOT_OF_TYPE.format("delete", 1, "string or Array"),
+        lambda ctx: ctx.storage.delete()),
+    bad("put-no-key", StorageTypeError, NOT_OF_TYPE.format("put", 1, "string or object"),
+        lambda ctx: ctx.storage.put()),
     bad("put-without-value", StorageTypeError, r"^put\(\) called with undefined value\.$",
         lambda ctx: ctx.storage.put("alpha")),
+    bad("put-entries-and-a-value", StorageTypeError, r"^put\(\) may only be called with a single key-value pair",
+        lambda ctx: ctx.storage.put({"alpha": 2}, "two")),
+    bad("put-bytes-key-and-a-value", StorageTypeError, r"^put\(\) may only be called with a single key-value pair",
+        lambda ctx: ctx.storage.put(b"alpha", 2)),
+    bad("get-options-str", StorageTypeError, NOT_OF_TYPE.format("get", 2, "GetOptions"),
+        lambda ctx: ctx.storage.get("alpha", "noCache")),
+    bad("put-options-int", StorageTypeError, NOT_OF_TYPE.format("put", 3, "PutOptions"),
+        lambda ctx: ctx.storage.put("alpha", 2, 5)),
+    bad("delete-options-str", StorageTypeError, NOT_OF_TYPE.format("delete", 2, "PutOptions"),
+        lambda ctx: ctx.storage.delete("alpha", "x")),
+    bad("deleteAll-options-str", StorageTypeError, NOT_OF_TYPE.format("deleteAll", 1, "PutOptions"),
+        lambda ctx: ctx.storage.deleteAll("force")),
+    bad("list-options-str", StorageTypeError, NOT_OF_TYPE.format("list", 1, "ListOptions"),
+        lambda ctx: ctx.storage.list("prefix")),
+    bad("get-tuple-of-keys", SerializationError, r"^<class 'tuple'> cannot be sent over RPC\.$",
+        lambda ctx: ctx.storage.get(("alpha", "beta"))),
+    # values the Python Workers SDK refuses
     bad("value-tuple", SerializationError, r"^<class 'tuple'> cannot be sent over RPC\.$",
         lambda ctx: ctx.storage.put("alpha", (1, 2))),
-    bad("value-set", SerializationError, r"^<class 'set'> cannot be sent over RPC\.$",
-        lambda ctx: ctx.storage.put("alpha", {1})),
     bad("value-frozenset", SerializationError, r"^<class 'frozenset'> cannot be sent over RPC\.$",
         lambda ctx: ctx.storage.put("alpha", frozenset({1}))),
     bad("value-bytearray", SerializationError, r"^<class 'bytearray'> cannot be sent over RPC\.$",
@@ -307,62 +321,37 @@ CATALOG = [
         lambda ctx: ctx.storage.put("alpha", lambda: 1)),
     bad("value-coroutine", SerializationError, r"^Awaitable <class 'coroutine'> cannot be sent over RPC\.$",
         put_coroutine),
-    bad(
-        "value-dict-int-keys", SerializationError,
-        r"^dict key 1 of type int cannot be sent over RPC: keys become JS object properties and must be str\.$",
-        lambda ctx: ctx.storage.put("alpha", {1: "one"})),
     bad("value-tuple-nested-in-list", SerializationError, r"^<class 'tuple'> cannot be sent over RPC\.$",
         lambda ctx: ctx.storage.put("alpha", [1, [2, {"deep": (3,)}]])),
-    bad("multi-put-one-bad-value", SerializationError, r"^<class 'set'> cannot be sent over RPC\.$",
-        lambda ctx: ctx.storage.put({"alpha": 2, "zeta": {1, 2}, "omega": 3})),
+    bad("multi-put-one-bad-value", SerializationError, r"^<class 'bytearray'> cannot be sent over RPC\.$",
+        lambda ctx: ctx.storage.put({"alpha": 2, "zeta": bytearray(b"z"), "omega": 3})),
     # list() options
     bad("list-start-and-startAfter", StorageTypeError,
         r"^list\(\) cannot be called with both start and startAfter values\.$",
         lambda ctx: ctx.storage.list({"start": "a", "startAfter": "b"})),
-    bad("list-limit-zero", StorageTypeError, r"^List limit must be positive\. \(got 0\)$",
+    bad("list-limit-zero", StorageTypeError, r"^List limit must be positive\.$",
         lambda ctx: ctx.storage.list({"limit": 0})),
-    bad("list-limit-negative", StorageTypeError, r"^List limit must be positive\. \(got -3\)$",
+    bad("list-limit-negative", StorageTypeError, r"^List limit must be positive\.$",
         lambda ctx: ctx.storage.list({"limit": -3})),
-    bad("list-limit-str", StorageTypeError, r"^list\(\) option 'limit' must be int, got '5'$",
-        lambda ctx: ctx.storage.list({"limit": "5"})),
-    bad("list-limit-float", StorageTypeError, r"^list\(\) option 'limit' must be int, got 2\.0$",
-        lambda ctx: ctx.storage.list({"limit": 2.0})),
-    bad("list-limit-bool", StorageTypeError, r"^list\(\) option 'limit' must be int, got True$",
-        lambda ctx: ctx.storage.list({"limit": True})),
-    bad("list-reverse-str", StorageTypeError, r"^list\(\) option 'reverse' must be bool, got 'yes'$",
-        lambda ctx: ctx.storage.list({"reverse": "yes"})),
-    bad("list-reverse-int", StorageTypeError, r"^list\(\) option 'reverse' must be bool, got 1$",
-        lambda ctx: ctx.storage.list({"reverse": 1})),
-    bad("list-prefix-int", StorageTypeError, r"^list\(\) option 'prefix' must be str, got int: 5$",
-        lambda ctx: ctx.storage.list({"prefix": 5})),
-    bad("list-end-none", StorageTypeError, r"^list\(\) option 'end' must be str, got NoneType: None$",
-        lambda ctx: ctx.storage.list({"end": None})),
-    bad("list-options-str", StorageTypeError, r"^list\(\) options must be a dict such as \{'limit': 10\}, got str$",
-        lambda ctx: ctx.storage.list("prefix")),
-    bad("get-options-list", StorageTypeError, r"^get\(\) options must be a dict such as \{'limit': 10\}, got list$",
-        lambda ctx: ctx.storage.get("alpha", ["noCache"])),
-    bad("list-unknown-option", StorageTypeError, rf"^list\(\) got an unknown option 'prefx'; allowed: {LIST_OPTIONS}$",
-        lambda ctx: ctx.storage.list({"prefx": "a"})),
-    bad("get-unknown-option", StorageTypeError,
-        r"^get\(\) got an unknown option 'noCach'; allowed: allowConcurrency, noCache$",
-        lambda ctx: ctx.storage.get("alpha", {"noCach": True})),
-    bad("put-unknown-option", StorageTypeError,
-        rf"^put\(\) got an unknown option 'allowUnconfirmd'; allowed: {PUT_OPTIONS}$",
-        lambda ctx: ctx.storage.put("alpha", 2, {"allowUnconfirmd": True})),
-    bad("put-many-unknown-option", StorageTypeError, r"^put\(\) got an unknown option 'bad'",
-        lambda ctx: ctx.storage.put({"alpha": 2}, {"bad": True})),
-    bad("delete-unknown-option", StorageTypeError, r"^delete\(\) got an unknown option 'prefix'",
-        lambda ctx: ctx.storage.delete("alpha", {"prefix": "a"})),
-    bad("deleteAll-unknown-option", StorageTypeError, r"^deleteAll\(\) got an unknown option 'force'",
-        lambda ctx: ctx.storage.deleteAll({"force": True})),
-    # SQL: errors from SQLite
-    bad("sql-syntax-error", SqlError, r'^near "SELEC": syntax error: SQLITE_ERROR$', sql("SELEC * FROM items")),
+    bad("list-limit-half", StorageTypeError, r"^List limit must be positive\.$",
+        lambda ctx: ctx.storage.list({"limit": 0.5})),
+    bad("list-limit-text", StorageTypeError, r"^List limit must be positive\.$",
+        lambda ctx: ctx.storage.list({"limit": "five"})),
+    bad("list-limit-none", StorageTypeError, r"^List limit must be positive\.$",
+        lambda ctx: ctx.storage.list({"limit": None})),
+    bad("list-limit-bigint", StorageTypeError, r"^Cannot convert a BigInt value to a number$",
+        lambda ctx: ctx.storage.list({"limit": 2**53 + 1})),
+    # SQL: errors from SQLite, worded as workerd words them
+    bad("sql-syntax-error", SqlError, r'^near "SELEC": syntax error at offset 0: SQLITE_ERROR$',
+        sql("SELEC * FROM items")),
     bad("sql-missing-table", SqlError, r"^no such table: nope: SQLITE_ERROR$", sql("SELECT * FROM nope")),
     bad("sql-missing-column", SqlError, r"^table items has no column named colour: SQLITE_ERROR$",
         sql("INSERT INTO items (name, colour) VALUES ('kiwi', 'green')")),
-    bad("sql-unique-violation", SqlError, r"^UNIQUE constraint failed: items\.name: SQLITE_CONSTRAINT_UNIQUE$",
+    bad("sql-unique-violation", SqlError,
+        r"^UNIQUE constraint failed: items\.name: SQLITE_CONSTRAINT \(extended: SQLITE_CONSTRAINT_UNIQUE\)$",
         sql("INSERT INTO items (name) VALUES ('kiwi'), ('apple')")),
-    bad("sql-not-null-violation", SqlError, r"^NOT NULL constraint failed: items\.name: SQLITE_CONSTRAINT_NOTNULL$",
+    bad("sql-not-null-violation", SqlError,
+        r"^NOT NULL constraint failed: items\.name: SQLITE_CONSTRAINT \(extended: SQLITE_CONSTRAINT_NOTNULL\)$",
         sql("UPDATE items SET name = NULL WHERE name = 'fig'")),
     bad("sql-or-rollback-violation", SqlError, r"^UNIQUE constraint failed: items\.name",
         sql("INSERT OR ROLLBACK INTO items (name) VALUES ('kiwi'), ('apple')")),
@@ -373,80 +362,69 @@ CATALOG = [
     bad("sql-rollback", SqlError, TXN, sql("ROLLBACK")),
     bad("sql-savepoint", SqlError, TXN, sql("SAVEPOINT sp")),
     bad("sql-release", SqlError, TXN, sql("RELEASE sp")),
-    bad("sql-select-cf-kv", SqlError, r"^not authorized: access to _cf_KV is prohibited", sql("SELECT * FROM _cf_KV")),
-    bad("sql-insert-cf-kv", SqlError, r"^not authorized: access to _cf_KV is prohibited",
-        sql("INSERT INTO _cf_KV (key, value) VALUES ('alpha', x'00')")),
-    bad("sql-drop-cf-kv", SqlError, r"^not authorized: access to _cf_KV is prohibited", sql("DROP TABLE _cf_KV")),
-    bad("sql-cf-kv-read-via-cached-text", SqlError, r"^not authorized: access to _cf_KV is prohibited",
+    bad("sql-select-cf-kv", SqlError, r"^access to _cf_KV\.key is prohibited" + AUTH, sql("SELECT * FROM _cf_KV")),
+    bad("sql-insert-cf-kv", SqlError, NOT_AUTHORIZED, sql("INSERT INTO _cf_KV (key, value) VALUES ('alpha', x'00')")),
+    bad("sql-drop-cf-kv", SqlError, NOT_AUTHORIZED, sql("DROP TABLE _cf_KV")),
+    bad("sql-cf-kv-read-via-cached-text", SqlError, r"^access to _cf_KV\.key is prohibited" + AUTH,
         read_cf_kv_with_internal_text),
-    bad("sql-cf-kv-delete-via-cached-text", SqlError, r"^not authorized: access to _cf_KV is prohibited",
-        delete_cf_kv_with_internal_text),
-    bad("sql-create-cf-table", SqlError,
-        r"^not authorized: access to _cf_x is prohibited: names starting with _cf_ are reserved\.: SQLITE_AUTH$",
-        sql("CREATE TABLE _cf_x (a)")),
-    bad("sql-create-cf-table-uppercase", SqlError, r"^not authorized: access to _CF_Y is prohibited",
-        sql("CREATE TABLE _CF_Y (a)")),
-    bad("sql-create-cf-index", SqlError, r"^not authorized: access to _cf_idx is prohibited",
-        sql("CREATE INDEX _cf_idx ON items (qty)")),
-    bad("sql-rename-to-cf", SqlError, r"^not authorized: .*_cf_.*" + AUTH,
-        sql("ALTER TABLE items RENAME TO _cf_items")),
-    bad("sql-rename-to-cf-with-comment", SqlError, r"^not authorized: .*_cf_.*" + AUTH,
+    bad("sql-cf-kv-delete-via-cached-text", SqlError, NOT_AUTHORIZED, delete_cf_kv_with_internal_text),
+    bad("sql-create-cf-table", SqlError, NOT_AUTHORIZED, sql("CREATE TABLE _cf_x (a)")),
+    bad("sql-create-cf-table-uppercase", SqlError, NOT_AUTHORIZED, sql("CREATE TABLE _CF_Y (a)")),
+    bad("sql-create-cf-index", SqlError, NOT_AUTHORIZED, sql("CREATE INDEX _cf_idx ON items (qty)")),
+    bad("sql-rename-to-cf", SqlError, NOT_AUTHORIZED, sql("ALTER TABLE items RENAME TO _cf_items")),
+    bad("sql-rename-to-cf-with-comment", SqlError, NOT_AUTHORIZED,
         sql("ALTER TABLE items RENAME /* sneaky */ TO _cf_items")),
-    bad("sql-attach", SqlError, r"^not authorized: ATTACH and DETACH are not allowed" + ".*" + AUTH,
-        sql("ATTACH DATABASE ':memory:' AS other")),
-    bad("sql-temp-table", SqlError,
-        r"^not authorized: TEMP tables, views, indexes and triggers are not allowed\." + AUTH,
-        sql("CREATE TEMP TABLE scratch (a)")),
-    bad("sql-temp-view", SqlError, r"^not authorized: TEMP tables", sql("CREATE TEMP VIEW v AS SELECT 1")),
-    bad("sql-pragma-user-version", SqlError, r"^not authorized: PRAGMA user_version is not allowed\." + AUTH,
-        sql("PRAGMA user_version")),
-    bad("sql-pragma-set-user-version", SqlError, r"^not authorized: PRAGMA user_version is not allowed\.",
-        sql("PRAGMA user_version = 7")),
-    bad("sql-pragma-max-page-count", SqlError, r"^not authorized: PRAGMA max_page_count is not allowed\." + AUTH,
-        sql("PRAGMA max_page_count")),
-    bad("sql-pragma-set-page-size", SqlError, r"^not authorized: PRAGMA page_size is read-only\." + AUTH,
-        sql("PRAGMA page_size = 1024")),
-    bad("sql-pragma-table-info-cf-kv", SqlError, r"^not authorized: access to _cf_KV is prohibited",
-        sql("PRAGMA table_info(_cf_KV)")),
-    bad("sql-sqlite-version", SqlError, r"^not authorized: not authorized to use function: sqlite_version" + AUTH,
-        sql("SELECT sqlite_version()")),
-    bad("sql-virtual-table-dbstat", SqlError, r"^not authorized: virtual table module 'dbstat' is not allowed\.",
-        sql("CREATE VIRTUAL TABLE pages USING dbstat")),
+    bad("sql-rename-to-cf-case-sensitive-like", SqlError, NOT_AUTHORIZED, rename_with_case_sensitive_like),
+    bad("sql-attach", SqlError, NOT_AUTHORIZED, sql("ATTACH DATABASE ':memory:' AS other")),
+    bad("sql-temp-table", SqlError, NOT_AUTHORIZED, sql("CREATE TEMP TABLE scratch (a)")),
+    bad("sql-temp-dot-table", SqlError, NOT_AUTHORIZED, sql("CREATE TABLE temp.scratch (a)")),
+    bad("sql-temp-view", SqlError, NOT_AUTHORIZED, sql("CREATE TEMP VIEW v AS SELECT 1")),
+    bad("sql-pragma-user-version", SqlError, NOT_AUTHORIZED, sql("PRAGMA user_version")),
+    bad("sql-pragma-set-user-version", SqlError, NOT_AUTHORIZED, sql("PRAGMA user_version = 7")),
+    bad("sql-pragma-max-page-count", SqlError, NOT_AUTHORIZED, sql("PRAGMA max_page_count")),
+    bad("sql-pragma-page-size", SqlError, NOT_AUTHORIZED, sql("PRAGMA page_size")),
+    bad("sql-pragma-table-info-cf-kv", SqlError, NOT_AUTHORIZED, sql("PRAGMA table_info(_cf_KV)")),
+    bad("sql-sqlite-version", SqlError,
+        r"^not authorized to use function: sqlite_version at offset 7: SQLITE_ERROR$", sql("SELECT sqlite_version()")),
+    bad("sql-fts3-tokenizer", SqlError, r"^not authorized to use function: fts3_tokenizer",
+        sql("SELECT fts3_tokenizer('simple')")),
+    bad("sql-sqlite-stmt", SqlError, r"prohibited: SQLITE_AUTH$|^not authorized" + AUTH,
+        sql("SELECT sql FROM sqlite_stmt")),
+    bad("sql-virtual-table-dbstat", SqlError, NOT_AUTHORIZED, sql("CREATE VIRTUAL TABLE pages USING dbstat")),
+    bad("sql-virtual-table-rtree", SqlError, NOT_AUTHORIZED, sql("CREATE VIRTUAL TABLE boxes USING rtree(id, a, b)")),
     # SQL: bindings and empty code
-    bad("sql-too-few-bindings", SqlError, r"^Wrong number of parameter bindings for SQL query\. \(got 1\)$",
+    bad("sql-too-few-bindings", SqlError, r"^Wrong number of parameter bindings for SQL query\.$",
         sql("INSERT INTO items (name, qty) VALUES (?, ?)", "kiwi")),
-    bad("sql-too-many-bindings", SqlError, r"^Wrong number of parameter bindings for SQL query\. \(got 2\)$",
+    bad("sql-too-many-bindings", SqlError, r"^Wrong number of parameter bindings for SQL query\.$",
         sql("DELETE FROM items WHERE id = ?", 1, 2)),
-    bad("sql-binding-bool", StorageTypeError, r"^SQL binding 1 has type bool \(True\); " + VALUE_TYPES,
-        sql("UPDATE items SET qty = ?", True)),
-    bad("sql-binding-list", StorageTypeError, r"^SQL binding 2 has type list \(\[1\]\); " + VALUE_TYPES,
-        sql("INSERT INTO items (name, qty) VALUES (?, ?)", "kiwi", [1])),
-    bad("sql-binding-dict", StorageTypeError, r"^SQL binding 1 has type dict \(\{'a': 1\}\); " + VALUE_TYPES,
-        sql("INSERT INTO notes VALUES (?)", {"a": 1})),
-    bad("sql-query-bytes", StorageTypeError, r"^sql\.exec\(\) needs the query as a str, got bytes$",
+    bad("sql-binding-bigint", StorageTypeError, r"^Cannot convert a BigInt value to a number$",
+        sql("UPDATE items SET qty = ?", 2**53 + 1)),
+    bad("sql-binding-tuple", SerializationError, r"^<class 'tuple'> cannot be sent over RPC\.$",
+        sql("UPDATE items SET qty = ?", (1,))),
+    bad("sql-query-bytes", StorageTypeError,
+        r"^sql\.exec\(\) needs the query as a str, got bytes: b'DELETE FROM items'$",
         sql(b"DELETE FROM items")),
-    bad("sql-empty", SqlError, r"^SQL code did not contain a statement\.$", sql("")),
-    bad("sql-whitespace-only", SqlError, r"^SQL code did not contain a statement\.$", sql(" \n\t ")),
-    bad("sql-comment-only", SqlError, r"^SQL code did not contain a statement\.$", sql("-- nothing to see here")),
-    bad("sql-block-comment-only", SqlError, r"^SQL code did not contain a statement\.$", sql("/* nothing */ ;")),
-    # SQL: several statements, the later one fails, the earlier ones are rolled back too
-    bad("sql-multi-second-fails", SqlError, r"^no such table: nope: SQLITE_ERROR$",
-        sql("INSERT INTO items (name) VALUES ('kiwi'); INSERT INTO nope VALUES (1)")),
-    bad("sql-multi-third-syntax-error", SqlError, r'^near "SELEC": syntax error',
-        sql("UPDATE items SET qty = 0; DELETE FROM notes; SELEC 1")),
-    bad("sql-multi-create-then-denied", SqlError, r"^not authorized: not authorized to use function: sqlite_version",
-        sql("CREATE TABLE fresh (a); INSERT INTO fresh VALUES (1); SELECT sqlite_version()")),
-    bad("sql-multi-then-begin", SqlError, TXN, sql("DELETE FROM items; BEGIN")),
-    bad("sql-multi-bindings-on-first", SqlError, r"^Wrong number of parameter bindings for SQL query\. \(got 1\)$",
-        sql("INSERT INTO items (name) VALUES (?); SELECT ?", "kiwi")),
+    bad("sql-empty", SqlError, NO_STATEMENT, sql("")),
+    bad("sql-whitespace-only", SqlError, NO_STATEMENT, sql(" \n\t ")),
+    bad("sql-comment-only", SqlError, NO_STATEMENT, sql("-- nothing to see here")),
+    bad("sql-block-comment-only", SqlError, NO_STATEMENT, sql("/* nothing */ ;")),
+    bad("sql-double-semicolon", SqlError, NO_STATEMENT, sql("DELETE FROM items;;")),
+    bad("sql-trailing-comment", SqlError, NO_STATEMENT, sql("DELETE FROM items; -- done")),
     # cursors
     bad("one-with-zero-rows", SqlError, r"^Expected exactly one result from SQL query, but got no results\.$",
         lambda ctx: ctx.storage.sql.exec("SELECT * FROM items WHERE name = 'durian'").one()),
     bad("one-with-several-rows", SqlError, r"^Expected exactly one result from SQL query, but got multiple results\.$",
         lambda ctx: ctx.storage.sql.exec("SELECT * FROM items").one()),
+    # alarms
+    bad("setAlarm-zero", StorageTypeError, r"^setAlarm\(\) cannot be called with an alarm time <= 0$",
+        lambda ctx: ctx.storage.setAlarm(0)),
+    bad("setAlarm-infinity", StorageTypeError, r"^The value cannot be converted because it is not a valid Date\.$",
+        lambda ctx: ctx.storage.setAlarm(float("inf"))),
+    bad("setAlarm-text", StorageTypeError, NOT_OF_TYPE.format("setAlarm", 1, "date"),
+        lambda ctx: ctx.storage.setAlarm("tomorrow")),
     # transactions
     bad("transactionSync-raises", ValueError, r"^boom: transactionSync callback failed$", sync_txn_raises),
-    bad("transactionSync-raises-custom", DurableObjectError, r"^Boom: custom failure$", sync_txn_raises_custom),
+    bad("transactionSync-raises-custom", Boom, r"^custom failure$", sync_txn_raises_custom),
     bad("transactionSync-returns-awaitable", StorageTypeError,
         r"^transactionSync\(\) callback must be synchronous; it returned an awaitable\.", sync_txn_returns_awaitable),
     bad("transactionSync-not-callable", StorageTypeError, r"^transactionSync\(\) needs a function, got int$",
@@ -464,11 +442,29 @@ CATALOG = [
         txn_delete_all),
     bad("transaction-ctx-deleteAll", StorageError, r"^Cannot call deleteAll\(\) within a transaction$",
         txn_ctx_delete_all),
+    bad("transaction-txn-put-none", StorageTypeError, r"^put\(\) called with undefined value\.$", txn_put_none),
     bad("transaction-used-after-rollback", StorageError, r"^Transaction was rolled back; no further operations",
         txn_used_after_rollback),
     bad("transaction-used-after-closure", StorageError, r"^Transaction used after it finished; did you move `txn`",
         txn_used_after_closure),
 ]
+
+
+def check_crossed(exc: BaseException, error: type[BaseException], pattern: str) -> None:
+    """``exc`` is ``error`` as a caller across a stub receives it: a JavaScript error whose name
+    follows the exception's built-in base, or a PythonError carrying the traceback."""
+    assert type(exc) is DurableObjectError, f"expected a DurableObjectError, got {type(exc).__name__}: {exc}"
+    assert exc.remote is True, "an error raised inside the object must arrive with .remote"
+    if issubclass(error, DolabError):
+        expected = ("TypeError" if issubclass(error, TypeError)
+                    else "RangeError" if issubclass(error, ValueError) else "Error")
+        assert exc.name == expected, f"{error.__name__} should cross as {expected}, got {exc.name}"
+        assert re.search(pattern, exc.message), f"{exc.message!r} does not match {pattern}"
+    else:
+        assert exc.name == "PythonError" and exc.type == error.__name__, (exc.name, exc.type)
+        last = exc.message.rstrip("\n").splitlines()[-1]
+        assert f"{error.__name__}: " in last or last.endswith(error.__name__), last
+        assert exc.message.startswith("Traceback (most recent call last):")
 
 
 def attempt(lab: Lab, vault: Any, case: str, via: str) -> None:
@@ -509,14 +505,17 @@ def test_bad_input_fails_clearly_and_changes_nothing(
     before = kv_snapshot(lab, vault)
     assert before["kv"]["alpha"] == 1 and len(before["sql"]["items"]) == 3  # the known data is there
 
-    with pytest.raises(error, match=pattern) as info:
+    with pytest.raises(Exception) as info:  # noqa: PT011 - which exception depends on the path; checked below
         attempt(lab, vault, case, via)
 
-    assert type(info.value) is error, f"expected exactly {error.__name__}, got {type(info.value).__name__}"
+    if via == "callback":  # test code inside the object sees the exception itself
+        assert type(info.value) is error, f"expected exactly {error.__name__}, got {type(info.value).__name__}"
+        assert re.search(pattern, str(info.value)), f"{info.value} does not match {pattern}"
+    else:  # a caller on the other side of a stub sees a JavaScript error, as a Python Worker does
+        check_crossed(info.value, error, pattern)
     assert kv_snapshot(lab, vault) == before, "storage changed after a failed call"
     lab.evict(vault)
     assert kv_snapshot(lab, vault) == before, "committed storage changed after a failed call"
-    assert getattr(info.value, "remote", None) is True, "an error raised inside the object must arrive with .remote"
 
 
 def test_a_put_at_the_size_limit_is_stored_or_refused_as_a_whole(lab: Lab, vault: Any) -> None:
@@ -563,46 +562,34 @@ def test_list_with_a_huge_limit_returns_everything_or_refuses_clearly(lab: Lab, 
         return dict(await ctx.storage.list({"limit": limit}))
 
     got, error = settle(lab, vault, body)
-    if error is not None:
-        assert type(error) in (StorageTypeError, StorageRangeError), f"{type(error).__name__}: {error}"
-        assert "limit" in str(error) and str(limit) in str(error)
+    if limit > 2**53 - 1:  # beyond a JS number: the SDK sends a BigInt, which workerd refuses
+        assert type(error) is StorageTypeError and str(error) == "Cannot convert a BigInt value to a number"
     else:
-        assert got == before["kv"]
+        assert error is None and got == before["kv"]
     assert kv_snapshot(lab, vault) == before
 
 
 # -- namespaces, ids, stubs and RPC (no storage involved) ------------------------------------------
 
 HEX = "0123456789abcdef" * 4
-NOT_HEX = r"^Invalid Durable Object ID: must be 64 hex digits \(got {}\)$"
+NOT_HEX = r"^Invalid Durable Object ID: must be 64 hex digits$"
+NOT_HERE = r"^Durable Object ID is not valid for this namespace\.$"
 NAMESPACE_CASES = [
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("not-an-id"), InvalidIdError,
-                 NOT_HEX.format("'not-an-id'"), id="idFromString-malformed"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(HEX[:63]), InvalidIdError,
-                 NOT_HEX.format(f"'{HEX[:63]}'"), id="idFromString-63-digits"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(HEX + "0"), InvalidIdError,
-                 NOT_HEX.format(f"'{HEX}0'"), id="idFromString-65-digits"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("g" * 64), InvalidIdError,
-                 NOT_HEX.format("'g{64}'"), id="idFromString-not-hex"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(" " + HEX[1:]), InvalidIdError,
-                 NOT_HEX.format(f"' {HEX[1:]}'"), id="idFromString-space"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("z" * 500), InvalidIdError,
-                 NOT_HEX.format(r"'z{77}\.\.\.'"), id="idFromString-long-text-is-shortened"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(None), InvalidIdError,
-                 NOT_HEX.format("None"), id="idFromString-None"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("0" * 64), InvalidIdError,
-                 r"^Durable Object ID is not valid for this namespace\. \(0{64}\)$", id="idFromString-bad-mac"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("not-an-id"), InvalidIdError, NOT_HEX,
+                 id="idFromString-malformed"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(HEX[:63]), InvalidIdError, NOT_HEX,
+                 id="idFromString-63-digits"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(HEX + "0"), InvalidIdError, NOT_HEX,
+                 id="idFromString-65-digits"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("g" * 64), InvalidIdError, NOT_HEX,
+                 id="idFromString-not-hex"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(" " + HEX[1:]), InvalidIdError, NOT_HEX,
+                 id="idFromString-space"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(None), InvalidIdError, NOT_HEX, id="idFromString-None"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.idFromString("0" * 64), InvalidIdError, NOT_HERE,
+                 id="idFromString-bad-mac"),
     pytest.param(lambda lab, stub: lab.env.VAULT.idFromString(lab.env.OTHER.idFromName("vault").toString()),
-                 InvalidIdError, r"^Durable Object ID is not valid for this namespace\. \([0-9a-f]{64}\)$",
-                 id="idFromString-other-namespace"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromName(5), InvalidIdError,
-                 r"^idFromName\(\) needs a str name, got int: 5$", id="idFromName-int"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromName(None), InvalidIdError,
-                 r"^idFromName\(\) needs a str name, got NoneType: None$", id="idFromName-None"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.idFromName(b"vault"), InvalidIdError,
-                 r"^idFromName\(\) needs a str name, got bytes: b'vault'$", id="idFromName-bytes"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.getByName(["vault"]), InvalidIdError,
-                 r"^idFromName\(\) needs a str name, got list: \['vault'\]$", id="getByName-list"),
+                 InvalidIdError, NOT_HERE, id="idFromString-other-namespace"),
     pytest.param(lambda lab, stub: lab.env.VAULT.get("vault"), InvalidIdError,
                  r"^get\(\) needs a DurableObjectId \(from idFromName/newUniqueId/idFromString\), got str: 'vault'$",
                  id="get-with-a-name"),
@@ -610,27 +597,34 @@ NAMESPACE_CASES = [
                  r"^get\(\) needs a DurableObjectId .*, got str: '[0-9a-f]+", id="get-with-id-text"),
     pytest.param(lambda lab, stub: lab.env.VAULT.get(None), InvalidIdError,
                  r"^get\(\) needs a DurableObjectId .*, got NoneType: None$", id="get-None"),
-    pytest.param(lambda lab, stub: lab.env.VAULT.get(lab.env.OTHER.idFromName("vault")), InvalidIdError,
-                 r"^Durable Object ID is not valid for this namespace\. \([0-9a-f]{64}\)$",
+    pytest.param(lambda lab, stub: lab.env.VAULT.get(lab.env.OTHER.idFromName("vault")), InvalidIdError, NOT_HERE,
                  id="get-id-of-other-namespace"),
+    pytest.param(lambda lab, stub: lab.env.VAULT.newUniqueId(jurisdiction="mars"), InvalidIdError,
+                 r"^unknown jurisdiction 'mars'; Cloudflare's are eu, fedramp, fedramp-high$", id="newUniqueId-mars"),
     pytest.param(lambda lab, stub: stub._secret, RpcError,
                  r"^'_secret' cannot be called over RPC: names starting with '_' are private to the object\.$",
                  id="rpc-private-method"),
     pytest.param(lambda lab, stub: stub._nothing_here(), RpcError, r"^'_nothing_here' cannot be called over RPC",
                  id="rpc-private-missing-name"),
-    pytest.param(lambda lab, stub: stub.nope(), RpcError,
-                 r'^The RPC receiver does not implement the method "nope"\.$', id="rpc-missing-method"),
-    pytest.param(lambda lab, stub: stub.label(), RpcError,
+    pytest.param(lambda lab, stub: stub.fetch(), FetchError,
+                 r"^Failed to execute 'fetch' on 'Fetcher': parameter 1 is not of type 'Request or string'\.$",
+                 id="fetch-without-request"),
+]
+# Refused inside the object, so the caller receives a JavaScript TypeError (see check_crossed).
+REMOTE_CASES = [
+    pytest.param(lambda lab, stub: stub.nope(), r'^The RPC receiver does not implement the method "nope"\.$',
+                 id="rpc-missing-method"),
+    pytest.param(lambda lab, stub: stub.label(),
                  r'^"label" is a str attribute of Vault, not a method; only methods can be called over RPC\.$',
                  id="rpc-non-callable-attribute"),
-    pytest.param(lambda lab, stub: stub.ctx(), RpcError, r'^"ctx" is a DurableObjectState attribute of Vault',
-                 id="rpc-ctx-attribute"),
-    pytest.param(lambda lab, stub: stub.alarm(), RpcError,
-                 r'^"alarm" is a handler that the runtime calls; it cannot be called over RPC\.$', id="rpc-alarm"),
-    pytest.param(lambda lab, stub: stub.webSocketMessage("hi"), RpcError,
-                 r'^"webSocketMessage" is a handler that the runtime calls', id="rpc-webSocketMessage"),
-    pytest.param(lambda lab, stub: stub.give_tuple(), SerializationError,
-                 r"^<class 'tuple'> cannot be sent over RPC\.$", id="rpc-unsupported-result"),
+    pytest.param(lambda lab, stub: stub.ctx(), r'^"ctx" is a DurableObjectState attribute of Vault', id="rpc-ctx"),
+    pytest.param(lambda lab, stub: stub.alarm(), r"^'alarm' is a reserved method and cannot be called over RPC\.$",
+                 id="rpc-alarm"),
+    pytest.param(lambda lab, stub: stub.webSocketMessage("hi"),
+                 r"^'webSocketMessage' is a reserved method and cannot be called over RPC\.$",
+                 id="rpc-webSocketMessage"),
+    pytest.param(lambda lab, stub: stub.give_tuple(), r"^<class 'tuple'> cannot be sent over RPC\.$",
+                 id="rpc-unsupported-result"),
 ]
 
 
@@ -651,20 +645,30 @@ def test_bad_namespace_or_stub_call(
     assert kv_snapshot(lab, vault) == before
 
 
-def test_id_of_another_namespace_names_that_id(lab: Lab, vault: Any) -> None:
-    foreign = lab.env.OTHER.idFromName("vault")
-    with pytest.raises(InvalidIdError, match=re.escape(f"({foreign.toString()})")):
-        lab.env.VAULT.idFromString(foreign.toString())
-    with pytest.raises(InvalidIdError, match=re.escape(f"({foreign.toString()})")):
-        lab.env.VAULT.get(foreign)
-    assert foreign.toString() != vault.id.toString()
+@pytest.mark.parametrize(("call", "pattern"), REMOTE_CASES)
+def test_bad_rpc_call_reaches_the_caller_as_a_type_error(
+    lab: Lab, vault: Any, call: Callable[[Lab, Any], Any], pattern: str
+) -> None:
+    before = kv_snapshot(lab, vault)
+    with pytest.raises(DurableObjectError) as info:
+        call_and_wait(lab, vault, call)
+    check_crossed(info.value, RpcError if "attribute" in pattern or "RPC receiver" in pattern or "reserved" in pattern
+                  else SerializationError, pattern)
+    assert kv_snapshot(lab, vault) == before
+
+
+def test_names_that_are_not_strings_become_strings_as_on_cloudflare(lab: Lab, vault: Any) -> None:
+    ns = lab.env.VAULT
+    assert ns.idFromName(5).equals(ns.idFromName("5"))
+    assert ns.idFromName(None).name == "undefined"  # the SDK hands namespace arguments to JS unconverted
+    assert ns.idFromName(b"ab").name == "97,98"  # a Uint8Array's String()
+    assert ns.getByName(["vault"]).id.equals(vault.id)
 
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "type_name"),
     [
         pytest.param([(1, 2)], {}, "tuple", id="tuple"),
-        pytest.param([{1, 2}], {}, "set", id="set"),
         pytest.param([bytearray(b"x")], {}, "bytearray", id="bytearray"),
         pytest.param([Opaque()], {}, r"[\w.]*Opaque", id="custom-object"),
         pytest.param([["ok", {"nested": (1,)}]], {}, "tuple", id="nested-tuple"),
@@ -675,12 +679,11 @@ def test_unsupported_rpc_argument_is_refused_at_call_time(
     lab: Lab, vault: Any, args: list[Any], kwargs: dict[str, Any], type_name: str
 ) -> None:
     requests = lab.statistics().requests
-    with pytest.raises(TypeError, match=rf"^<class '{type_name}'> cannot be sent over RPC\.$"):
+    with pytest.raises(SerializationError, match=rf"^<class '{type_name}'> cannot be sent over RPC\.$"):
         vault.echo(*args, **kwargs)  # not awaited: the call itself refuses
     assert lab.statistics().requests == requests, "nothing may reach the object"
-    with pytest.raises(TypeError, match=r"^dict key 3 of type int cannot be sent over RPC"):
-        vault.echo({3: "three"})
     assert lab.run(vault.echo("fine", n=1)) == [["fine"], {"n": 1}]
+    assert lab.run(vault.echo({3: "three", "b": 2.0, "s": {1}})) == [[{"3": "three", "b": 2, "s": {1}}], {}]
 
 
 # -- object names are only names, even in persist mode ----------------------------------------------
@@ -713,7 +716,7 @@ def test_path_like_names_work_and_stay_inside_the_persist_folder(tmp_path: Path)
         lab.evict_all()
         assert len(lab.list_durable_object_ids("COUNTER")) == len(PATH_NAMES)
 
-    files = sorted(p for p in tmp_path.rglob("*") if not p.is_dir())
+    files = sorted(p for p in tmp_path.rglob("*") if not p.is_dir() and p.name != ".dolab.lock")
     assert len(files) == len(PATH_NAMES)
     for path in files:
         assert path.parent == persist / "Counter", f"{path} is outside {persist}/Counter"

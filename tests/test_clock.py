@@ -106,7 +106,7 @@ def test_a_closed_lab_refuses_work() -> None:
         ({"hibernate_after": 0}, "hibernate_after must be a positive number of seconds, got 0"),
         ({"evict_after": (140, 70)}, r"evict_after must be \(low, high\) seconds"),
         ({"max_active": 0}, "max_active must be an int >= 1, got 0"),
-        ({"storage_latency": -1}, "storage_latency must be >= 0 seconds, got -1"),
+        ({"storage_latency": -1}, "storage_latency must be a finite, non-negative number of seconds, got -1"),
         ({"durable_objects": {"not a name": Sleeper}}, "binding name must be an identifier"),
         ({"durable_objects": {"X": dict}}, "needs a DurableObject subclass"),
     ],

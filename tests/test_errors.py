@@ -84,6 +84,6 @@ def test_fetch_api_misuse_is_a_fetch_error() -> None:
 def test_values_that_cannot_cross_a_stub_are_serialization_errors() -> None:
     from dolab.runtime.values import to_wire
 
-    with pytest.raises(SerializationError, match=r"^<class 'set'> cannot be sent over RPC\.$"):
-        to_wire({1, 2})
+    with pytest.raises(SerializationError, match=r"^<class 'frozenset'> cannot be sent over RPC\.$"):
+        to_wire(frozenset({1, 2}))
     assert issubclass(SerializationError, TypeError)

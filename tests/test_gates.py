@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dolab import DurableObject, Lab, ResetError
+from dolab import DurableObject, DurableObjectError, Lab, ResetError
 
 
 class Pinger(DurableObject):
@@ -177,7 +177,8 @@ def test_output_gate_reply_leaves_after_commit(tmp_path: Path) -> None:
 def test_writes_between_awaits_are_atomic_and_abort_discards_them() -> None:
     with make_lab() as lab:
         stub = lab.env.ACCOUNT.getByName("atomic")
-        with pytest.raises(ResetError, match="^Application called abort\\(\\) to reset Durable Object\\.$") as info:
+        aborted = "^Error: Application called abort\\(\\) to reset Durable Object\\.$"
+        with pytest.raises(ResetError, match=aborted) as info:
             lab.run(stub.write_two_then_abort())
         assert info.value.durableObjectReset is True and info.value.remote is True
         fresh = lab.env.ACCOUNT.getByName("atomic")
@@ -187,7 +188,7 @@ def test_writes_between_awaits_are_atomic_and_abort_discards_them() -> None:
 def test_a_yield_commits_what_came_before_it() -> None:
     with make_lab() as lab:
         stub = lab.env.ACCOUNT.getByName("partial")
-        with pytest.raises(ResetError, match="^enough$"):
+        with pytest.raises(ResetError, match="^Error: enough$"):
             lab.run(stub.write_yield_write_abort())
         fresh = lab.env.ACCOUNT.getByName("partial")
         assert lab.run(lab.run_in_durable_object(fresh, lambda o, c: c.storage.list())) == {"a": 1}
@@ -222,8 +223,9 @@ def test_block_concurrency_while_holds_every_other_event() -> None:
 def test_block_concurrency_while_failure_resets_the_object() -> None:
     with make_lab() as lab:
         stub = lab.env.ACCOUNT.getByName("bcw-fail")
-        with pytest.raises(ValueError, match="init failed"):
+        with pytest.raises(DurableObjectError, match=r"ValueError: init failed\n$") as info:
             lab.run(stub.critical_fails())
+        assert info.value.name == "PythonError" and info.value.type == "ValueError"
         assert lab.run(stub.get_memory()) == "fresh"  # in-memory state is gone
         assert lab.run(lab.run_in_durable_object(stub, lambda o, c: c.storage.list())) == {}  # write discarded
         assert Account.constructed == 2

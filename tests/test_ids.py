@@ -56,7 +56,7 @@ def test_unique_id_has_no_name_and_round_trips_through_string(lab: Lab) -> None:
 
 def test_id_from_string_rejects_bad_and_foreign_ids() -> None:
     with Lab(durable_objects={"COUNTER": Counter, "OTHER": Other}) as lab:
-        with pytest.raises(InvalidIdError, match=r"^Invalid Durable Object ID: must be 64 hex digits \(got 'abc'\)$"):
+        with pytest.raises(InvalidIdError, match=r"^Invalid Durable Object ID: must be 64 hex digits$"):
             lab.env.COUNTER.idFromString("abc")
         foreign = lab.env.OTHER.idFromName("alice").toString()
         with pytest.raises(InvalidIdError, match="not valid for this namespace"):

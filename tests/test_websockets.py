@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from dolab import DurableObject, Lab, LabError, Response, StorageRangeError, WebSocketPair
+from dolab import DurableObject, DurableObjectError, Lab, LabError, Response, StorageRangeError, WebSocketPair
 from dolab import WebSocketRequestResponsePair as Pair
 
 
@@ -27,18 +28,18 @@ class Room(DurableObject):
             server.addEventListener("message", lambda event: server.send(f"echo {event['data']}"))
         else:
             self.ctx.acceptWebSocket(server, [user, "chat"])
-            server.serializeAttachment({"user": user})
+            server.serializeAttachment(json.dumps({"user": user}))
         return Response(None, status=101, web_socket=client)
 
     async def webSocketMessage(self, ws: Any, message: Any) -> None:
         self.seen += 1
-        who = ws.deserializeAttachment()["user"]
+        who = json.loads(ws.deserializeAttachment())["user"]
         for other in self.ctx.getWebSockets("chat"):
             other.send(f"{who}: {message} (seen {self.seen})")
 
     async def webSocketClose(self, ws: Any, code: int, reason: str, was_clean: bool) -> None:
         for other in self.ctx.getWebSockets():
-            other.send(f"{ws.deserializeAttachment()['user']} left ({code})")
+            other.send(f"{json.loads(ws.deserializeAttachment())['user']} left ({code})")
 
     async def tags_of_all(self) -> list[list[str]]:
         return [self.ctx.getTags(ws) for ws in self.ctx.getWebSockets()]
@@ -133,11 +134,18 @@ def test_limits(lab: Lab) -> None:
             _, server = WebSocketPair.new()
             server.serializeAttachment("x" * 20_000)
 
+        async def dict_attachment(self) -> None:
+            _, server = WebSocketPair.new()
+            server.serializeAttachment({"user": "ada"})
+
     with Lab(durable_objects={"T": Tags}) as other:
-        with pytest.raises(StorageRangeError, match="at most 10 tags"):
+        with pytest.raises(DurableObjectError, match="^RangeError: at most 10 tags"):
             other.run(other.env.T.getByName("t").fetch("https://t/ws"))
-        with pytest.raises(StorageRangeError, match="over the 16,384-byte limit"):
+        with pytest.raises(DurableObjectError, match="^RangeError: A WebSocket 'attachment' cannot be larger"):
             other.run(other.env.T.getByName("t").big())
+        with pytest.raises(DurableObjectError, match="^TypeError: dict could not be cloned") as info:
+            other.run(other.env.T.getByName("t").dict_attachment())
+        assert any("json.dumps" in note for note in getattr(info.value.__cause__, "__notes__", []))
     with pytest.raises(LabError, match="inside a Durable Object"):
         WebSocketPair.new()
 

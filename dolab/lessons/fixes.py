@@ -10,6 +10,7 @@ latency. Each cart's source is short on purpose: :func:`lines_of_code` counts it
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
 import itertools
 import json
@@ -92,19 +93,18 @@ class CartObject(DurableObject):
 class EdgeCache:
     """A cache per region with a time-to-live, like a CDN's: regions do not share entries."""
 
-    def __init__(self, lab: Lab, ttl: float = 60.0) -> None:
-        self.lab = lab
+    def __init__(self, ttl: float = 60.0) -> None:
         self.ttl = ttl
         self._entries: dict[tuple[str, str], tuple[Any, float]] = {}
 
     def get(self, key: str) -> Any:
         hit = self._entries.get((current_region.get() or "", key))
-        if hit is None or hit[1] <= self.lab.now:
+        if hit is None or hit[1] <= asyncio.get_running_loop().time():
             return None
         return hit[0]
 
     def put(self, key: str, value: Any) -> None:
-        self._entries[(current_region.get() or "", key)] = (value, self.lab.now + self.ttl)
+        self._entries[(current_region.get() or "", key)] = (value, asyncio.get_running_loop().time() + self.ttl)
 
 
 @dataclass
@@ -141,7 +141,7 @@ class FixesDemo:
         db.conn.execute("CREATE TABLE carts (user TEXT PRIMARY KEY, count INTEGER)")
         db.conn.execute("CREATE TABLE cached_carts (user TEXT PRIMARY KEY, count INTEGER)")
         self.lab.env.DB = db
-        self.lab.env.CACHE = EdgeCache(self.lab, cache_ttl)
+        self.lab.env.CACHE = EdgeCache(cache_ttl)
         self.workers = {name: self.lab.worker(cls) for name, cls in DESIGNS.items() if name != "do-per-user"}
         self.log: list[FixClick] = []
         self._ids = itertools.count(1)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as _dt
+import math
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from dolab.runtime.errors import StorageTypeError
-from dolab.runtime.values import JsDict
+from dolab.runtime.values import MAX_SAFE, JsDict, js_date
 
 if TYPE_CHECKING:
     from dolab.runtime.engine import Engine
@@ -31,19 +32,25 @@ RETRY_START = 2.0
 MAX_RETRIES = 6
 
 
-def to_ms(when: Any) -> float:
-    """An alarm time as milliseconds since the Unix epoch, checked as Cloudflare checks it."""
+def to_ms(when: Any) -> int:
+    """An alarm time as whole milliseconds since the Unix epoch, checked as workerd checks it.
+
+    A ``datetime`` (naive means UTC) or a number of milliseconds; fractions are dropped, as a
+    JavaScript ``Date`` drops them.
+    """
     if isinstance(when, _dt.datetime):
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=_dt.UTC)
-        return float(when.timestamp() * 1000.0)
-    if isinstance(when, bool) or not isinstance(when, (int, float)):
+        when = js_date(when).replace(tzinfo=_dt.UTC).timestamp() * 1000.0
+    elif isinstance(when, bool) or not isinstance(when, (int, float)) or (
+            isinstance(when, int) and not -MAX_SAFE <= when <= MAX_SAFE):
+        # a BigInt, a string, a list...: not something a Date can be made of
         raise StorageTypeError(
-            f"setAlarm() needs a datetime or milliseconds since the epoch, got {type(when).__name__}: {when!r:.60}"
+            "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."
         )
-    if when <= 0 or when != when:
-        raise StorageTypeError(f"setAlarm() time must be a positive number of milliseconds, got {when!r}")
-    return float(when)
+    if math.isnan(when) or math.isinf(when):
+        raise StorageTypeError("The value cannot be converted because it is not a valid Date.")
+    if when <= 0:
+        raise StorageTypeError("setAlarm() cannot be called with an alarm time <= 0")
+    return int(when)
 
 
 class AlarmScheduler:
@@ -53,10 +60,26 @@ class AlarmScheduler:
         self.engine = engine
         self.timers: dict[tuple[str, bytes], asyncio.TimerHandle] = {}
         self.retries: dict[tuple[str, bytes], int] = {}
+        # While a retry is pending, getAlarm() shows the time first scheduled (as workerd does):
+        # key -> (the retry's stored time, the original time).
+        self.shown: dict[tuple[str, bytes], tuple[float, float]] = {}
         self.log: list[dict[str, Any]] = []
 
     def lab_time(self, ms: float) -> float:
-        return max(self.engine.now, ms / 1000.0 - EPOCH)
+        """When an alarm for ``ms`` fires on the lab clock: then, or a millisecond from now if that
+        has passed. (An alarm re-armed in the past by its own handler would otherwise fire again
+        at the same instant for ever, and the clock would never move on.)"""
+        now = self.engine.now
+        due = ms / 1000.0 - EPOCH
+        return due if due > now else now + 0.001
+
+    def shown_time(self, host: ObjectHost) -> int | None:
+        """What ``getAlarm()`` returns: the stored time, or during a retry the original one."""
+        ms = host.alarm_ms()
+        if ms is None:
+            return None
+        shown = self.shown.get((host.ns.binding, host.raw))
+        return int(shown[1] if shown is not None and shown[0] == ms else ms)
 
     def now_ms(self) -> float:
         return (EPOCH + self.engine.now) * 1000.0
@@ -67,6 +90,9 @@ class AlarmScheduler:
         old = self.timers.pop(key, None)
         if old is not None:
             old.cancel()
+        shown = self.shown.get(key)
+        if shown is not None and shown[0] != ms:  # the object set or deleted an alarm itself
+            del self.shown[key]
         if ms is not None:
             loop = self.engine.loop
             # A fresh context: the alarm belongs to no caller (and to no object's own tasks, which
@@ -82,6 +108,7 @@ class AlarmScheduler:
         key = (ns.binding, raw)
         host = ns.host_by_raw(raw)
         retry = self.retries.get(key, 0)
+        scheduled = host.alarm_ms() or self.now_ms()  # the time this delivery was set for
         info = JsDict(retryCount=retry, isRetry=retry > 0)
         started = self.engine.now
         self.engine.counters.requests += 1
@@ -93,15 +120,20 @@ class AlarmScheduler:
             self._record(ns, raw, started, retry, f"{type(exc).__name__}: {exc}")
             if retry >= MAX_RETRIES:
                 self.retries.pop(key, None)
+                self.shown.pop(key, None)
                 self._record(ns, raw, self.engine.now, retry, "abandoned after 6 retries")
                 return
             self.retries[key] = retry + 1
             if host.alarm_ms() is None:  # the handler did not set a new alarm: retry this one
                 delay = RETRY_START * 2**retry * (1 + 0.25 * self.engine.rng.random())
-                host.set_alarm_row(self.now_ms() + delay * 1000.0)
+                retry_ms = float(int(self.now_ms() + delay * 1000.0))
+                original = self.shown.get(key, (0.0, scheduled))[1]
+                host.set_alarm_row(retry_ms)
                 host.commit()
+                self.shown[key] = (retry_ms, original)
             return
         self.retries.pop(key, None)
+        self.shown.pop(key, None)
         self._record(ns, raw, started, retry, "ok")
 
     def _record(self, ns: DurableObjectNamespace, raw: bytes, at: float, retry: int, outcome: str) -> None:

@@ -1,12 +1,17 @@
 """One object's SQLite database: opening, implicit transactions, and where it rests when cold.
 
 Each object has its own real ``sqlite3`` database, as on Cloudflare. KV data lives in a hidden
-table ``_cf_KV`` inside it (workerd's name), so ``deleteAll()`` and ``databaseSize`` see both APIs.
+table ``_cf_KV`` inside it (workerd's name), created by the first KV write and dropped by
+``deleteAll()``, so a fresh object's ``databaseSize`` is one page, as on workerd.
 
 While an object is active its database is an open connection. When the object hibernates or is
 evicted the connection is closed: in memory mode the database is serialized and compressed
 (an evicted cart costs a few hundred bytes), in persist mode it is a file named by the object's
 id, never by its name, so no name can reach the file system.
+
+A commit that fails (a full disk, a read-only folder, an I/O error) rolls the transaction back
+and empties the read cache, so what a later read sees always agrees with the disk. The
+:class:`StorageFaults` seam lets tests (and chapter 02) make the next commits fail that way.
 """
 
 from __future__ import annotations
@@ -18,138 +23,124 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from dolab.runtime.errors import ConfigError, SqlError
+from dolab.runtime.authorizer import LIMITS, deny_reason
+from dolab.runtime.errors import ConfigError, StorageFailure
 
 # sqlite3 caches prepared statements by their text, and SQLite asks the authorizer only when a
 # statement is prepared. dolab's own statements start with this per-process marker, so no user
 # statement can ever share their cache entry (and skip the authorizer).
 INTERNAL = f"/*dolab:{secrets.token_hex(8)}*/ "
 
-# Limits of SQLite-backed Durable Objects (Cloudflare's documented values).
-MAX_LENGTH = 2_000_000  # key + value <= 2 MB; checked by dolab before SQLite sees the row
-LIMITS = {
-    # SQLite's own length limit also counts a row's header bytes, so it sits a little higher
-    # and the 2 MB rule above is the one a put meets.
-    sqlite3.SQLITE_LIMIT_LENGTH: MAX_LENGTH + 1024,
-    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
-    sqlite3.SQLITE_LIMIT_COLUMN: 100,
-    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 100,
-    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 32,
-    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 50,
-    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
-    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 5,
-    sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 10,
-    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+_KV_TABLE = INTERNAL + "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
+_META_TABLE = INTERNAL + "CREATE TABLE IF NOT EXISTS _cf_METADATA (key TEXT PRIMARY KEY, value) WITHOUT ROWID"
+_KV_PUT = INTERNAL + "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)"
+_KV_GET = INTERNAL + "SELECT value FROM _cf_KV WHERE key = ?"
+_HAS_TABLES = INTERNAL + "SELECT name FROM sqlite_master WHERE name IN ('_cf_KV', '_cf_METADATA')"
+CACHE_BYTES = 16 << 20  # Cloudflare's in-memory cache is a soft 16 MiB per object
+
+#: What SQLite says for each storage failure a test (or a lesson) can inject.
+FAULTS = {
+    "disk-full": ("database or disk is full", "SQLITE_FULL"),
+    "read-only": ("attempt to write a readonly database", "SQLITE_READONLY"),
+    "io-error": ("disk I/O error", "SQLITE_IOERR"),
 }
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS _cf_METADATA (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-)
 
-_ALLOWED_PRAGMAS = frozenset(
-    {
-        "table_list", "table_info", "table_xinfo", "data_version", "page_size",
-        "case_sensitive_like", "foreign_keys", "defer_foreign_keys", "ignore_check_constraints",
-        "legacy_alter_table", "recursive_triggers", "reverse_unordered_selects",
-        "foreign_key_check", "foreign_key_list", "index_info", "index_list", "index_xinfo",
-        "quick_check", "optimize",
-    }
-)
-_ALLOWED_VTABLES = frozenset({"fts5", "fts5vocab", "rtree", "rtree_i32"})
-_DENIED_FUNCTIONS = frozenset({"sqlite_version", "sqlite_source_id", "sqlite_compileoption_used",
-                               "sqlite_compileoption_get", "load_extension", "sqlite_offset"})
-_TEMP_ACTIONS = frozenset(
-    {
-        sqlite3.SQLITE_CREATE_TEMP_INDEX, sqlite3.SQLITE_CREATE_TEMP_TABLE,
-        sqlite3.SQLITE_CREATE_TEMP_TRIGGER, sqlite3.SQLITE_CREATE_TEMP_VIEW,
-        sqlite3.SQLITE_DROP_TEMP_INDEX, sqlite3.SQLITE_DROP_TEMP_TABLE,
-        sqlite3.SQLITE_DROP_TEMP_TRIGGER, sqlite3.SQLITE_DROP_TEMP_VIEW,
-    }
-)
-_NAMED_ACTIONS = frozenset(
-    {
-        sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TRIGGER,
-        sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_INDEX,
-        sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_READ,
-        sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_DELETE,
-        sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_REINDEX,
-    }
-)
+class StorageFaults:
+    """The seam for storage failures: ``arm("disk-full", count=2)`` makes the next two commits
+    (of one object, or of any) fail as SQLite would, without filling a real disk."""
 
-TXN_MESSAGE = (
-    "To execute a transaction, please use the state.storage.transaction() or "
-    "state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT "
-    "statements. The JavaScript API is safer because it will automatically roll back on "
-    "exceptions, and because it interacts correctly with Durable Objects' automatic atomic "
-    "write coalescing."
-)
+    def __init__(self) -> None:
+        self.armed: list[tuple[str, bytes | None]] = []  # (kind, object id or None for any)
 
+    def arm(self, kind: str, count: int = 1, raw: bytes | None = None) -> None:
+        if kind not in FAULTS:
+            raise ConfigError(f"storage fault kind must be one of {', '.join(FAULTS)}, got {kind!r}")
+        self.armed.extend([(kind, raw)] * count)
 
-_KV_PUT = INTERNAL + "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)"
-
-
-def _empty_image() -> bytes:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(_SCHEMA)
-    image = conn.serialize()
-    conn.close()
-    return image
-
-
-EMPTY_IMAGE = _empty_image()
+    def take(self, raw: bytes | None) -> sqlite3.OperationalError | None:
+        for i, (kind, target) in enumerate(self.armed):
+            if target is None or target == raw:
+                del self.armed[i]
+                message, code = FAULTS[kind]
+                error = sqlite3.OperationalError(message)
+                error.sqlite_errorname = code  # type: ignore[attr-defined]
+                return error
+        return None
 
 
 class Database:
     """The open database of one active object."""
 
-    __slots__ = ("cache", "conn", "denied", "in_txn", "internal", "may_be_empty", "on_begin", "path")
+    __slots__ = ("cache", "cache_bytes", "conn", "denied", "faults", "has_kv", "has_meta", "in_txn",
+                 "internal", "may_be_empty", "on_begin", "path", "raw")
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, faults: StorageFaults | None,
+                 raw: bytes | None) -> None:
         self.conn = conn
         self.path = path
+        self.faults = faults
+        self.raw = raw  # the object's id bytes (for faults aimed at one object)
         self.in_txn = False
         self.internal = False
-        self.denied: str | None = None
+        self.denied: str | None = None  # why the authorizer refused the last statement
         self.on_begin: Any = None  # set by the host: schedules the commit at the next await
         self.cache: dict[str, bytes | None] = {}  # KV values as stored, like Cloudflare's cache
+        self.cache_bytes = 0
         # Whether is_empty() needs asking at shutdown: a database that held data and only saw
         # puts since cannot be empty, and the query costs ~90 us per hibernation.
         self.may_be_empty = True
+        self.has_kv: bool | None = None  # None: not known yet (asked on first use)
+        self.has_meta: bool | None = None
         for limit, value in LIMITS.items():
             conn.setlimit(limit, value)
+        # workerd turns foreign keys on for every object (SQLite's own default is off).
+        conn.execute("PRAGMA foreign_keys = ON")
         conn.set_authorizer(self._authorize)
 
     # -- opening and closing -------------------------------------------------------------------
 
     @classmethod
-    def open_memory(cls, image: bytes | None) -> Database:
+    def open_memory(cls, image: bytes | None, faults: StorageFaults | None = None,
+                    raw: bytes | None = None) -> Database:
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        conn.deserialize(zlib.decompress(image) if image else EMPTY_IMAGE)
-        db = cls(conn, None)
-        db.may_be_empty = image is None
+        if image:
+            conn.deserialize(zlib.decompress(image))
+        db = cls(conn, None, faults, raw)
+        if image is None:
+            db.has_kv = db.has_meta = False  # a new database has no tables at all
         return db
 
     @classmethod
-    def open_file(cls, path: Path) -> Database:
+    def open_file(cls, path: Path, faults: StorageFaults | None = None, raw: bytes | None = None) -> Database:
         fresh = not path.exists()
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        # Rollback journal + synchronous=FULL: a commit that returned survives a killed
-        # process and a power cut; the output gate waits for it.
-        conn.execute("PRAGMA journal_mode=DELETE")
-        conn.execute("PRAGMA synchronous=FULL")
-        if fresh:
-            conn.executescript(_SCHEMA)
-        db = cls(conn, path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Rollback journal + synchronous=FULL: a commit that returned survives a killed
+            # process and a power cut; the output gate waits for it.
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a damaged file fails here
+        except sqlite3.DatabaseError as exc:
+            raise StorageFailure(f"cannot open the object's database file {path.name}: {exc}") from None
+        db = cls(conn, path, faults, raw)
         db.may_be_empty = fresh
+        if fresh:
+            db.has_kv = db.has_meta = False
         return db
 
-    def close(self) -> bytes | None:
+    def close(self, commit: bool = True) -> bytes | None:
         """Commit, close, and return the compressed image (memory mode) or None (file mode)."""
-        self.commit()
+        if commit:
+            self.commit()
+        else:
+            self.rollback()
         image = None
         if self.path is None:
-            image = zlib.compress(self.conn.serialize(), 1)
+            # Privileged: serialize() reads the sqlite_dbpage table, which user SQL may not.
+            with self.privileged() as conn:
+                if conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]:
+                    image = zlib.compress(conn.serialize(), 1)  # no pages: no image (none can be made)
         # Break the reference cycles (connection -> authorizer -> self, self -> host) so that a
         # closed database is freed at once rather than by the cycle collector, much later.
         self.conn.set_authorizer(None)
@@ -158,14 +149,22 @@ class Database:
         self.cache = {}
         return image
 
+    def _tables(self) -> None:
+        with self.privileged() as conn:
+            names = {row[0] for row in conn.execute(_HAS_TABLES)}
+        self.has_kv = "_cf_KV" in names
+        self.has_meta = "_cf_METADATA" in names
+
     def is_empty(self) -> bool:
-        """True if nothing was ever stored: no KV pair, no table, no metadata."""
-        with self.privileged():
-            row = self.conn.execute(
-                INTERNAL + "SELECT (SELECT count(*) FROM _cf_KV) + (SELECT count(*) FROM _cf_METADATA)"
-                " + (SELECT count(*) FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\')"
-            ).fetchone()
-        return bool(row[0] == 0)
+        """True if nothing is stored: no KV pair, no table of the user's, no alarm."""
+        with self.privileged() as conn:
+            names = [row[0] for row in conn.execute(INTERNAL + "SELECT name FROM sqlite_master")]
+            if any(not n.startswith(("_cf_", "sqlite_")) for n in names):
+                return False
+            for table in ("_cf_KV", "_cf_METADATA"):
+                if table in names and conn.execute(f"{INTERNAL}SELECT 1 FROM {table} LIMIT 1").fetchone():
+                    return False
+        return True
 
     # -- implicit transactions ------------------------------------------------------------------
 
@@ -182,23 +181,37 @@ class Database:
                 self.on_begin()
 
     def commit(self) -> None:
-        if self.in_txn:
+        """Make the open transaction durable; if that fails, none of it is kept (not even in the
+        read cache) and :class:`StorageFailure` says why."""
+        if not self.in_txn:
+            return
+        self.internal = True
+        try:
+            fault = self.faults.take(self.raw) if self.faults is not None and self.faults.armed else None
+            if fault is not None:
+                raise fault
+            self.conn.execute(INTERNAL + "COMMIT")
             self.in_txn = False
-            self.internal = True
-            try:
-                self.conn.execute(INTERNAL + "COMMIT")
-            finally:
-                self.internal = False
+        except sqlite3.Error as exc:
+            self.internal = False
+            self.rollback()
+            code = getattr(exc, "sqlite_errorname", "SQLITE_ERROR")
+            raise StorageFailure(f"{exc}: {code}") from exc
+        finally:
+            self.internal = False
 
     def rollback(self) -> None:
         self.cache.clear()
+        self.cache_bytes = 0
+        self.has_kv = self.has_meta = None  # a rolled-back CREATE TABLE is gone again
         if self.in_txn:
             self.in_txn = False
-            self.internal = True
-            try:
-                self.conn.execute(INTERNAL + "ROLLBACK")
-            finally:
-                self.internal = False
+            if self.conn.in_transaction:
+                self.internal = True
+                try:
+                    self.conn.execute(INTERNAL + "ROLLBACK")
+                finally:
+                    self.internal = False
 
     # -- the hidden KV table ------------------------------------------------------------------------
 
@@ -206,15 +219,29 @@ class Database:
         cache = self.cache
         if key in cache:
             return cache[key]
-        with self.privileged() as conn:
-            row = conn.execute(INTERNAL + "SELECT value FROM _cf_KV WHERE key = ?", (key,)).fetchone()
-        blob = None if row is None else row[0]
-        if len(cache) > 4096:  # a bounded cache, like Cloudflare's (which is 16 MiB soft)
-            cache.clear()
-        cache[key] = blob
+        if self.has_kv is None:
+            self._tables()
+        blob = None
+        if self.has_kv:
+            with self.privileged() as conn:
+                row = conn.execute(_KV_GET, (key,)).fetchone()
+            blob = None if row is None else row[0]
+        self._remember(key, blob)
         return blob
 
+    def _remember(self, key: str, blob: bytes | None) -> None:
+        size = len(key) + (len(blob) if blob is not None else 0)
+        if self.cache_bytes + size > CACHE_BYTES:
+            self.cache.clear()  # bounded by bytes, like Cloudflare's cache
+            self.cache_bytes = 0
+        self.cache[key] = blob
+        self.cache_bytes += size
+
     def kv_list(self, where: list[str], args: list[Any], reverse: bool, limit: int | None) -> list[Any]:
+        if self.has_kv is None:
+            self._tables()
+        if not self.has_kv:
+            return []
         sql = INTERNAL + "SELECT key, value FROM _cf_KV"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -229,53 +256,75 @@ class Database:
             self.begin()
         self.internal = True
         try:
+            if not self.has_kv:
+                self.conn.execute(_KV_TABLE)  # lazily, as workerd: a fresh object has no tables
+                self.has_kv = True
             if len(pairs) == 1:  # execute() is ~40 % cheaper than executemany() for one row
                 pair = pairs[0]
                 self.conn.execute(_KV_PUT, pair)
-                self.cache[pair[0]] = pair[1]
+                self._remember(*pair)
             else:
                 self.conn.executemany(_KV_PUT, pairs)
-                self.cache.update(pairs)
+                for pair in pairs:
+                    self._remember(*pair)
         finally:
             self.internal = False
 
     def kv_delete(self, keys: list[str]) -> int:
         self.may_be_empty = True
+        if self.has_kv is None:
+            self._tables()
+        if not self.has_kv:
+            return 0
         self.begin()
         count = 0
         with self.privileged() as conn:
             for key in keys:
                 count += conn.execute(INTERNAL + "DELETE FROM _cf_KV WHERE key = ?", (key,)).rowcount
-                self.cache[key] = None
+                self._remember(key, None)
         return count
 
     def delete_all(self) -> None:
+        """Drop every table, dolab's and the user's: the database is as new (one page)."""
         self.may_be_empty = True
         self.begin()
         with self.privileged() as conn:
-            conn.execute(INTERNAL + "DELETE FROM _cf_KV")
-            conn.execute(INTERNAL + "DELETE FROM _cf_METADATA")
             schema = conn.execute(
-                INTERNAL + "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
-                "AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                INTERNAL + "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             ).fetchall()
             conn.execute(INTERNAL + "PRAGMA defer_foreign_keys = ON")
             for kind, name in schema:
                 quoted = '"' + name.replace('"', '""') + '"'
                 conn.execute(f"{INTERNAL}DROP {kind.upper()} IF EXISTS {quoted}")
+            if conn.execute(INTERNAL + "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+                conn.execute(INTERNAL + "DELETE FROM sqlite_sequence")
         self.cache.clear()
+        self.cache_bytes = 0
+        self.has_kv = self.has_meta = False
 
     # -- the alarm, kept in _cf_METADATA as workerd does ------------------------------------------------
 
     def alarm(self) -> float | None:
+        if self.has_meta is None:
+            self._tables()
+        if not self.has_meta:
+            return None
         with self.privileged() as conn:
             row = conn.execute(INTERNAL + "SELECT value FROM _cf_METADATA WHERE key = 'alarm'").fetchone()
         return None if row is None else float(row[0])
 
     def set_alarm(self, ms: float | None) -> None:
         """Set (``ms``) or delete (``None``) the alarm, inside the implicit transaction."""
+        if self.has_meta is None:
+            self._tables()
+        if ms is None and not self.has_meta:
+            return
         self.begin()
         with self.privileged() as conn:
+            if not self.has_meta:
+                conn.execute(_META_TABLE)
+                self.has_meta = True
             if ms is None:
                 conn.execute(INTERNAL + "DELETE FROM _cf_METADATA WHERE key = 'alarm'")
             else:
@@ -287,55 +336,33 @@ class Database:
             self.conn.execute(f"{INTERNAL}{verb} {name}")
         finally:
             self.internal = False
+        if verb == "ROLLBACK TO":
+            # What the savepoint undid may include a table dolab created lazily, and cached reads.
+            self.cache.clear()
+            self.cache_bytes = 0
+            self.has_kv = self.has_meta = None
 
     def privileged(self) -> _Privileged:
         return _Privileged(self)
 
     def size(self) -> int:
+        """``databaseSize``: (pages - free pages) x page size; at least one page, as on workerd."""
         with self.privileged():
             pages = self.conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]
             free = self.conn.execute(INTERNAL + "PRAGMA freelist_count").fetchone()[0]
             page = self.conn.execute(INTERNAL + "PRAGMA page_size").fetchone()[0]
-        return int((pages - free) * page)
+        return int(max(1, pages - free) * page)
 
     # -- what user SQL may do --------------------------------------------------------------------
 
     def _authorize(self, action: int, arg1: Any, arg2: Any, dbname: Any, source: Any) -> int:
         if self.internal:
             return sqlite3.SQLITE_OK
-        reason = self._deny_reason(action, arg1, arg2)
+        reason = deny_reason(action, arg1, arg2, dbname)
         if reason is None:
             return sqlite3.SQLITE_OK
         self.denied = reason
         return sqlite3.SQLITE_DENY
-
-    @staticmethod
-    def _deny_reason(action: int, arg1: Any, arg2: Any) -> str | None:
-        if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
-            return TXN_MESSAGE
-        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
-            return "ATTACH and DETACH are not allowed: each Durable Object has exactly one database."
-        if action in _TEMP_ACTIONS:
-            return "TEMP tables, views, indexes and triggers are not allowed."
-        if action == sqlite3.SQLITE_PRAGMA:
-            name = str(arg1).lower()
-            if name not in _ALLOWED_PRAGMAS:
-                return f"PRAGMA {arg1} is not allowed."
-            if name in ("page_size", "data_version") and arg2 is not None:
-                return f"PRAGMA {arg1} is read-only."
-            if name in ("table_info", "table_xinfo") and str(arg2 or "").lower().startswith("_cf_"):
-                return f"access to {arg2} is prohibited."
-            return None
-        vtable = action in (sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE)
-        if vtable and str(arg2).lower() not in _ALLOWED_VTABLES:
-            return f"virtual table module {arg2!r} is not allowed."
-        if action == sqlite3.SQLITE_FUNCTION and str(arg2).lower() in _DENIED_FUNCTIONS:
-            return f"not authorized to use function: {arg2}"
-        if action in _NAMED_ACTIONS or action in (sqlite3.SQLITE_CREATE_VTABLE,):
-            for name in (arg1, arg2):
-                if isinstance(name, str) and name.lower().startswith("_cf_"):
-                    return f"access to {name} is prohibited: names starting with _cf_ are reserved."
-        return None
 
 
 class _Privileged:
@@ -354,19 +381,11 @@ class _Privileged:
         self._db.internal = False
 
 
-def sql_error(exc: sqlite3.Error, db: Database) -> SqlError:
-    """Turn a sqlite3 error into dolab's, with Cloudflare's wording where it differs."""
-    if db.denied is not None:
-        message, db.denied = db.denied, None
-        return SqlError(f"not authorized: {message}: SQLITE_AUTH")
-    code = getattr(exc, "sqlite_errorname", "SQLITE_ERROR")
-    return SqlError(f"{exc}: {code}")
-
-
-def object_file(root: Path, class_name: str, hex_id: str) -> Path:
+def object_file(root: Path, class_name: str, hex_id: str, create: bool = True) -> Path:
     """The file of one object in persist mode: named by id, inside the class folder."""
     folder = root / class_name
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hex_id}.sqlite"
     if os.path.commonpath([root.resolve(), path.resolve()]) != str(root.resolve()):
         raise ConfigError(f"object file {path} would lie outside the persist folder {root}")

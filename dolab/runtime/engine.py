@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from dolab.runtime.alarms import EPOCH, AlarmScheduler
 from dolab.runtime.context import current_host
+from dolab.runtime.database import StorageFaults
 from dolab.runtime.lifecycle import Lifecycle
 from dolab.runtime.loop import LoopThread, VirtualLoop
 from dolab.runtime.websockets import SocketHub
@@ -94,6 +95,7 @@ class Engine:
         self.counters = Counters()
         self.namespaces: dict[str, DurableObjectNamespace] = {}
         self.failures: dict[tuple[str, bytes], list[str]] = {}  # lab.fail_next: what to inject
+        self.storage_faults = StorageFaults()  # lab.fail_storage: commits that will fail
         self.thread = LoopThread()
         self.loop: VirtualLoop = self.thread.loop
         self.loop.set_task_factory(_track_object_tasks)
@@ -139,9 +141,13 @@ class Engine:
         ns = self.namespaces.get(binding)
         return None if ns is None else ns.host_by_raw(raw)
 
+    def unique_namespaces(self) -> list[DurableObjectNamespace]:
+        """Each namespace once (a class bound under two names is one namespace, as on Cloudflare)."""
+        return list(dict.fromkeys(self.namespaces.values()))
+
     def hosts(self) -> list[ObjectHost]:
         """Every object in memory now, in every namespace."""
-        return [h for ns in self.namespaces.values() for h in ns.hosts.values()]
+        return [h for ns in self.unique_namespaces() for h in ns.hosts.values()]
 
 
 def _track_object_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:

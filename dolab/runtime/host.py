@@ -68,6 +68,11 @@ class ObjectHost:
         self.idle_epoch = 0  # bumped whenever the object is busy again: stale idle timers are ignored
         self.billing_since: float | None = None  # when duration billing (GB-s) started
 
+    def describe(self) -> str:
+        """How a learner names this object: ``CART 'alice'`` (or its id, if it has no name)."""
+        name = self.id.name
+        return f"{self.ns.binding} {name!r}" if name is not None else f"{self.ns.binding} {self.id.toString()[:12]}…"
+
     @property
     def region(self) -> str | None:
         """Where the object lives (simulation only): fixed at its first request."""
@@ -99,7 +104,10 @@ class ObjectHost:
             return self._reply(kind, result, generation)
         except (DurableObjectAbort, Exception) as exc:
             # Stage 4, what the caller sees when it failed.
-            raise self._as_caller_sees_it(exc) from None
+            seen = self._as_caller_sees_it(exc)
+            if kind == "callback" and seen is not exc and not isinstance(exc, DurableObjectAbort):
+                raise  # lab.run_in_durable_object runs test code in place: its errors are its own
+            raise seen from seen.__cause__  # dolab keeps the original as the cause (Cloudflare sends none)
         finally:
             self._leave(token)
 
@@ -144,7 +152,7 @@ class ObjectHost:
             self.reset()
             return mark_remote(ResetError(str(exc)), durableObjectReset=True)
         if isinstance(exc, ResetError):
-            return mark_remote(ResetError(*exc.args), durableObjectReset=True)
+            return mark_remote(ResetError(exc.message), durableObjectReset=True)
         self.commit()
         return remote_copy(exc)
 
@@ -192,7 +200,7 @@ class ObjectHost:
                 )
             return handler(args)
         if name in RESERVED:
-            raise RpcError(f'"{name}" is a handler that the runtime calls; it cannot be called over RPC.')
+            raise RpcError(f"'{name}' is a reserved method and cannot be called over RPC.")
         method = getattr(instance, name, None)
         if method is None:
             raise RpcError(f'The RPC receiver does not implement the method "{name}".')
@@ -296,10 +304,11 @@ class ObjectHost:
     def database(self) -> Database:
         if self.db is None:
             persist = self.engine.persist
+            faults = self.engine.storage_faults
             if persist is not None:
-                db = Database.open_file(object_file(persist, self.ns.folder, self.id.toString()))
+                db = Database.open_file(object_file(persist, self.ns.folder, self.id.toString()), faults, self.raw)
             else:
-                db = Database.open_memory(self.cold_image)
+                db = Database.open_memory(self.cold_image, faults, self.raw)
                 self.cold_image = None
             db.on_begin = self._on_begin
             self.db = db
@@ -346,28 +355,49 @@ class ObjectHost:
         db = self.database()
         db.begin()
         self.txn_depth += 1
-        name = f"_cf_sync_savepoint_{self.txn_depth}"
+        depth, generation = self.txn_depth, self.generation
+        name = f"_cf_sync_savepoint_{depth}"
         db.savepoint(name, "SAVEPOINT")
+
+        def still_ours() -> bool:
+            # A reset or an eviction while the transaction was suspended at an await already
+            # rolled it back (and may have closed the database): nothing left to undo here.
+            return self.db is db and self.generation == generation
+
         try:
             yield
         except BaseException:
-            if db.conn.in_transaction:
-                db.savepoint(name, "ROLLBACK TO")
-                db.savepoint(name, "RELEASE")
-            else:  # an ON CONFLICT ROLLBACK already ended the whole transaction
-                db.in_txn = False
-            db.cache.clear()
+            if still_ours():
+                if db.conn.in_transaction:
+                    db.savepoint(name, "ROLLBACK TO")
+                    db.savepoint(name, "RELEASE")
+                else:  # an ON CONFLICT ROLLBACK already ended the whole transaction
+                    db.in_txn = False
+                db.cache.clear()
             raise
         else:
-            if txn is not None and txn.rolled_back:
-                db.savepoint(name, "ROLLBACK TO")
-                db.cache.clear()
-            db.savepoint(name, "RELEASE")
+            if still_ours():
+                if txn is not None and txn.rolled_back:
+                    db.savepoint(name, "ROLLBACK TO")
+                    db.cache.clear()
+                db.savepoint(name, "RELEASE")
         finally:
-            self.txn_depth -= 1
-            if self.txn_depth == 0 and self.commit_deferred:
-                self.commit_deferred = False
-                self.loop.call_soon(self._commit_point)
+            if still_ours():
+                self.txn_depth = depth - 1
+                if self.txn_depth == 0 and self.commit_deferred:
+                    self.commit_deferred = False
+                    self.loop.call_soon(self._commit_point)
+
+    def roll_back_open_transaction(self) -> None:
+        """Undo a ``storage.transaction()`` still suspended at an ``await``: it must not be
+        committed half-way when the object is evicted or the lab closes."""
+        if self.db is not None and self.txn_depth:
+            if self.db.conn.in_transaction:
+                self.db.savepoint("_cf_sync_savepoint_1", "ROLLBACK TO")
+                self.db.savepoint("_cf_sync_savepoint_1", "RELEASE")
+            self.db.cache.clear()
+            self.txn_depth = 0
+            self.commit_deferred = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -385,7 +415,12 @@ class ObjectHost:
         self.gate.release_all()
 
     def deactivate(self, state: Rest) -> None:
-        """Hibernate or evict: drop the instance, close the database, keep its bytes cold."""
+        """Hibernate or evict: drop the instance, close the database, keep its bytes cold.
+
+        An object is forgotten only if its database was opened and found empty: a new object that
+        never stored anything. One that merely was not opened this time (it woke, answered
+        without touching storage, went cold again) keeps whatever it has, on disk or in memory.
+        """
         image = self.cold_image
         empty = False
         if self.commit_handle is not None:
@@ -394,12 +429,16 @@ class ObjectHost:
             self.commit_handle.cancel()
             self.commit_handle = None
         if self.db is not None:
+            self.roll_back_open_transaction()
             self.db.commit()
             empty = self.db.may_be_empty and self.db.is_empty()
             image = self.db.close()
             self.db = None
         elif self.was is Rest.NEW:
-            empty = True
+            persist = self.engine.persist
+            # In persist mode a fresh lab knows nothing about the files already there: look.
+            empty = persist is None or not object_file(
+                persist, self.ns.folder, self.id.toString(), create=False).exists()
         self.instance = None
         self.ctx = None
         self.generation += 1

@@ -9,7 +9,10 @@ face of an :class:`~dolab.runtime.engine.Engine`, which its namespaces and objec
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from typing import Any, TypeVar
 from dolab.runtime.context import Transport
 from dolab.runtime.engine import Engine, PendingCall
 from dolab.runtime.errors import FAILURES, ConfigError, LabStateError
+from dolab.runtime.folder import FolderLock
 from dolab.runtime.gate import GateStatistics
 from dolab.runtime.host import ObjectHost
 from dolab.runtime.ids import DurableObjectId
@@ -28,6 +32,7 @@ from dolab.runtime.objects import DurableObject
 from dolab.runtime.worker import WorkerEntrypoint, WorkerStub
 
 T = TypeVar("T")
+log = logging.getLogger("dolab")
 _BINDING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -93,8 +98,10 @@ class Lab:
     ) -> None:
         _check_config(hibernate_after, evict_after, max_active, storage_latency, cpu_per_event)
         folder = Path(persist).resolve() if persist is not None else None
+        lock = None
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
+            lock = FolderLock(folder, self.close)
         self.env = SimpleNamespace(**(vars or {}))
         self._engine = engine = Engine(
             seed=seed, persist=folder, env=self.env, hibernate_after=float(hibernate_after),
@@ -106,6 +113,9 @@ class Lab:
         self.persist = folder
         self.network = network
         self.namespaces: dict[str, DurableObjectNamespace] = engine.namespaces
+        # Closing commits and stops the thread; it also runs if the lab is garbage-collected
+        # unclosed (a notebook cell re-run), so an abandoned lab leaks no thread and no files.
+        self._finalizer = weakref.finalize(self, _shut_down, engine, lock)
         if network is not None:
             network.attach(self)
         try:
@@ -114,7 +124,7 @@ class Lab:
             if folder is not None:  # alarms survive restarts: arm the stored ones
                 engine.on_lab(self._rearm_alarms)
         except BaseException:
-            engine.thread.close()
+            self._finalizer()
             raise
 
     # -- settings, read-only once the lab exists ----------------------------------------------------
@@ -145,7 +155,20 @@ class Lab:
             raise ConfigError(f"binding name must be an identifier such as 'CART', got {binding!r}")
         if not (isinstance(cls, type) and issubclass(cls, DurableObject)):
             raise ConfigError(f"binding {binding!r} needs a DurableObject subclass, got {cls!r}")
-        ns = DurableObjectNamespace(self._engine, binding, cls)
+        if binding in self.namespaces:
+            raise ConfigError(f"binding {binding!r} is already bound to {self.namespaces[binding].cls.__name__}")
+        name = cls.__name__
+        if not name.isidentifier():
+            raise ConfigError(f"a Durable Object class needs a name that is a Python identifier, got {name!r}")
+        # On Cloudflare a namespace is a class of the Worker: two bindings of one class reach the
+        # same objects, and a Worker cannot export two classes under one name.
+        same = [ns for ns in self._engine.unique_namespaces() if ns.cls.__name__ == name]
+        if same and same[0].cls is not cls:
+            raise ConfigError(
+                f"binding {binding!r}: another class named {name!r} is already bound (as "
+                f"{same[0].binding!r}); a Worker exports one class per name, so rename one of them"
+            )
+        ns = same[0] if same else DurableObjectNamespace(self._engine, binding, cls)
         self.namespaces[binding] = ns
         setattr(self.env, binding, ns)
         return ns
@@ -176,6 +199,8 @@ class Lab:
                 awaitable.close()
             raise LabStateError("lab.run() was called from code running inside the lab; use `await` there")
         if until is not None:
+            if isinstance(until, bool) or not isinstance(until, (int, float)) or not math.isfinite(until):
+                raise ConfigError(f"run(until=...) needs a finite time in seconds, got {until!r}")
             awaitable = self._sleep_until(until)  # type: ignore[assignment]
         if isinstance(awaitable, PendingCall):
             coro = awaitable.coro
@@ -192,9 +217,9 @@ class Lab:
 
     def advance(self, seconds: float) -> float:
         """Let ``seconds`` pass on the lab clock (everything due meanwhile happens); returns ``now``."""
-        if not isinstance(seconds, (int, float)) or seconds < 0:
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds < 0:
             raise ConfigError(f"advance() needs seconds >= 0; the clock never goes back (got {seconds!r})")
-        self.run(until=self.now + seconds)
+        self.run(until=self.now + check_seconds("advance() seconds", seconds))
         return self.now
 
     async def _sleep_until(self, when: float) -> None:
@@ -249,7 +274,7 @@ class Lab:
         return self.run_in_durable_object(stub, body)
 
     def _rearm_alarms(self) -> None:
-        for ns in self.namespaces.values():
+        for ns in self._engine.unique_namespaces():
             self._engine.alarms.rearm_from_disk(ns)
 
     @property
@@ -266,7 +291,7 @@ class Lab:
         """Evict one object now, as if it had been idle long enough. False if it was not in memory."""
         def go() -> bool:
             ident = target.id if isinstance(target, DurableObjectStub) else target
-            for ns in self.namespaces.values():
+            for ns in self._engine.unique_namespaces():
                 host = ns.hosts.get(ident._raw)
                 if host is not None and ns.key == ident._key:
                     return self._evict_host(host)
@@ -280,11 +305,9 @@ class Lab:
     def _evict_host(self, host: ObjectHost) -> bool:
         if host.inflight or host.pending:
             raise LabStateError(f"cannot evict {host.id!r}: it is handling a request right now")
-        if host.instance is None and host.db is None:
-            host.ns.store_cold(host, Rest.EVICTED, host.cold_image, host.was is Rest.NEW)
-            return False
+        was_in_memory = host.instance is not None or host.db is not None
         host.deactivate(Rest.EVICTED)
-        return True
+        return was_in_memory
 
     def gate_statistics(self, stub: DurableObjectStub) -> GateStatistics | None:
         """Who holds the object's input gate and how many events wait at it (``None``: not in memory)."""
@@ -300,22 +323,23 @@ class Lab:
         def snap() -> LabStatistics:
             c = engine.counters
             active = engine.lifecycle.active
+            namespaces = engine.unique_namespaces()
             return LabStatistics(
                 now=self.now,
                 active=len(active),
                 active_seconds=engine.lifecycle.billed_seconds(),
-                cold=sum(len(ns.cold) for ns in self.namespaces.values()),
+                cold=sum(len(ns.cold) for ns in namespaces),
                 requests=c.requests, constructed=c.constructed, hibernated=c.hibernated,
                 evicted=c.evicted, resets=c.resets, rows_read=c.rows_read, rows_written=c.rows_written,
                 ws_messages=engine.sockets.messages,
-                hibernating=sum(ns.hibernating for ns in self.namespaces.values()),
+                hibernating=sum(ns.hibernating for ns in namespaces),
                 deepest_queue=max((h.inflight for h in active), default=0),
             )
         return engine.on_lab(snap)
 
     def stored_bytes(self) -> int:
         """Bytes of storage all objects hold now (the sum of their ``databaseSize``)."""
-        return self._engine.on_lab(lambda: sum(ns.stored_bytes() for ns in self.namespaces.values()))
+        return self._engine.on_lab(lambda: sum(ns.stored_bytes() for ns in self._engine.unique_namespaces()))
 
     # -- closing ----------------------------------------------------------------------------------
 
@@ -325,22 +349,8 @@ class Lab:
         return self._engine.thread.closed
 
     def close(self) -> None:
-        """Commit and close every open database, then stop the lab's thread."""
-        thread = self._engine.thread
-        if thread.closed:
-            return
-
-        def shut() -> None:
-            for host in self._engine.hosts():
-                for task in list(host.background):
-                    task.cancel()  # runs before the loop stops: no "destroyed but pending" noise
-                if host.db is not None:
-                    host.db.commit()
-                    host.db.close()
-                    host.db = None
-
-        self._engine.on_lab(shut)
-        thread.close()
+        """Commit and close every open database, then stop the lab's thread (and free its folder)."""
+        self._finalizer()
 
     def __enter__(self) -> Lab:
         return self
@@ -353,23 +363,61 @@ class Lab:
         return f"<Lab seed={self.seed} t={self.now:g}s {bindings}>"
 
 
+def _shut_down(engine: Engine, lock: FolderLock | None) -> None:
+    """Close one lab: commit every open database, stop its thread, release its folder."""
+    thread = engine.thread
+    try:
+        if not thread.closed:
+
+            def shut() -> None:
+                for host in engine.hosts():
+                    for task in list(host.background):
+                        task.cancel()  # runs before the loop stops: no "destroyed but pending" noise
+                    if host.db is not None:
+                        try:
+                            host.roll_back_open_transaction()  # never commit half a transaction()
+                            host.db.commit()
+                        except Exception as exc:  # noqa: BLE001 - one object's failure must not stop the rest
+                            log.warning("closing the lab: %s could not commit (%s); its last "
+                                        "committed state is kept", host.describe(), exc)
+                        finally:
+                            host.db.close(commit=False)
+                            host.db = None
+
+            if not thread.on_lab_thread():
+                engine.on_lab(shut)
+            thread.close()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
+def check_seconds(name: str, value: object, *, positive: bool = False) -> float:
+    """``value`` as a finite number of seconds, or a :class:`ConfigError` naming it and the rule."""
+    rule = "a positive" if positive else "a finite, non-negative"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be {rule} number of seconds, got {type(value).__name__}: {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ConfigError(f"{name} must be {rule} number of seconds, got {value!r}")
+    return float(value)
+
+
 def _check_config(hibernate_after: float, evict_after: tuple[float, float], max_active: int, latency: float,
                   cpu_per_event: float) -> None:
-    if not isinstance(hibernate_after, (int, float)) or hibernate_after <= 0:
-        raise ConfigError(f"hibernate_after must be a positive number of seconds, got {hibernate_after!r}")
-    if (not isinstance(evict_after, tuple) or len(evict_after) != 2
-            or not 0 < evict_after[0] <= evict_after[1]):
+    check_seconds("hibernate_after", hibernate_after, positive=True)
+    if not isinstance(evict_after, tuple) or len(evict_after) != 2:
         raise ConfigError(f"evict_after must be (low, high) seconds with 0 < low <= high, got {evict_after!r}")
-    if not isinstance(max_active, int) or max_active < 1:
+    low, high = (check_seconds("evict_after", v, positive=True) for v in evict_after)
+    if low > high:
+        raise ConfigError(f"evict_after must be (low, high) seconds with 0 < low <= high, got {evict_after!r}")
+    if isinstance(max_active, bool) or not isinstance(max_active, int) or max_active < 1:
         raise ConfigError(f"max_active must be an int >= 1, got {max_active!r}")
-    if not isinstance(latency, (int, float)) or latency < 0:
-        raise ConfigError(f"storage_latency must be >= 0 seconds, got {latency!r}")
-    if not isinstance(cpu_per_event, (int, float)) or cpu_per_event < 0:
-        raise ConfigError(f"cpu_per_event must be >= 0 seconds, got {cpu_per_event!r}")
+    check_seconds("storage_latency", latency)
+    check_seconds("cpu_per_event", cpu_per_event)
 
 
 __all__ = ["Lab", "LabStatistics"]

@@ -22,6 +22,7 @@ import contextvars
 import functools
 import heapq
 import itertools
+import math
 import selectors
 import threading
 from collections.abc import Callable, Coroutine
@@ -87,6 +88,18 @@ class VirtualLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self.vnow
 
+    # asyncio runs every timer due before ``time() + _clock_resolution``. A fixed resolution
+    # (1 ns) stops working once the clock passes 2**24 s (~194 days): adding 1 ns no longer changes
+    # the float, a timer due "now" is never due, and the loop spins. So the resolution grows with
+    # the clock: two units in the last place, never less than 1 ns. A year of alarms stays a lesson.
+    @property
+    def _clock_resolution(self) -> float:
+        return max(1e-9, 2 * math.ulp(self.vnow))
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, value: float) -> None:
+        pass  # asyncio's __init__ sets it; ours is computed
+
     def call_at(  # type: ignore[override]
         self, when: float, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
     ) -> asyncio.TimerHandle:
@@ -131,12 +144,11 @@ class VirtualLoop(asyncio.SelectorEventLoop):
             when = scheduled[0]._when
             if when > self.vnow:
                 self.vnow = when
-        resolution = self._clock_resolution  # type: ignore[attr-defined]
         popleft = ready.popleft
         heappop = heapq.heappop
         # Up to a batch of iterations here, without returning to run_forever between them.
         for _ in range(64):
-            end_time = self.vnow + resolution
+            end_time = self.vnow + self._clock_resolution
             while scheduled and scheduled[0]._when < end_time:
                 handle = heappop(scheduled)
                 handle._scheduled = False

@@ -25,12 +25,20 @@ from dolab.runtime.errors import (
 from dolab.runtime.fetch import Request, Response
 from dolab.runtime.host import ObjectHost
 from dolab.runtime.lifecycle import Rest
-from dolab.runtime.values import short, to_wire
+from dolab.runtime.values import short, storage_key, to_wire
 
 if TYPE_CHECKING:
     from dolab.runtime.engine import Engine
 
 LOCATION_HINTS = ("wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me")
+JURISDICTIONS = ("eu", "fedramp", "fedramp-high")
+
+
+def _raw_string(value: Any) -> str:
+    """``String(value)`` after Pyodide's own conversion (``None`` is ``undefined``)."""
+    if value is None:
+        return "undefined"
+    return storage_key(value)
 
 
 class DurableObjectNamespace:
@@ -51,11 +59,19 @@ class DurableObjectNamespace:
     # -- ids ------------------------------------------------------------------------------------
 
     def idFromName(self, name: str) -> ids.DurableObjectId:
-        """The id for ``name``; the same name always gives the same id for this class."""
-        return ids.id_from_name(self.key, name)
+        """The id for ``name``; the same name always gives the same id for this class.
 
-    def newUniqueId(self, options: dict[str, Any] | None = None) -> ids.DurableObjectId:
-        """A new random id (from the lab's seeded generator)."""
+        As on Cloudflare, a name that is not a string becomes one (``5`` is ``"5"``, ``None``
+        is ``"undefined"``: the SDK passes namespace arguments to JavaScript unconverted).
+        """
+        return ids.id_from_name(self.key, _raw_string(name))
+
+    def newUniqueId(self, options: dict[str, Any] | None = None, **more: Any) -> ids.DurableObjectId:
+        """A new random id (from the lab's seeded generator). ``jurisdiction`` is accepted and
+        checked as in production, and has no further effect in dolab."""
+        jurisdiction = dict(options or {}, **more).get("jurisdiction")
+        if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+            raise InvalidIdError(f"unknown jurisdiction {jurisdiction!r}; Cloudflare's are {', '.join(JURISDICTIONS)}")
         return ids.new_unique_id(self.key, self.engine.rng)
 
     def idFromString(self, text: str) -> ids.DurableObjectId:
@@ -72,7 +88,7 @@ class DurableObjectNamespace:
                 f"got {type(id).__name__}: {short(id)}"
             )
         if id._key != self.key:
-            raise InvalidIdError(f"Durable Object ID is not valid for this namespace. ({id.toString()})")
+            raise InvalidIdError("Durable Object ID is not valid for this namespace.")
         hint = (options or {}).get("locationHint")
         if hint is not None:
             if hint not in LOCATION_HINTS:
@@ -109,7 +125,7 @@ class DurableObjectNamespace:
         engine = self.engine
         engine.lifecycle.forget(host)
         if empty:
-            # An object whose storage is empty at shutdown ceases to exist.
+            # An object whose storage was found empty ceases to exist, as on Cloudflare.
             if engine.persist is not None:
                 path = engine.persist / self.folder / f"{host.id.toString()}.sqlite"
                 if path.exists():
@@ -177,8 +193,10 @@ class DurableObjectStub:
         self.__dict__[name] = method  # next time, a plain attribute lookup
         return method
 
-    def fetch(self, input: str | Request, init: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def fetch(self, input: Any = None, init: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Send an HTTP-style request to the object's ``fetch`` handler; returns a ``Response``."""
+        if input is None:
+            raise FetchError("Failed to execute 'fetch' on 'Fetcher': parameter 1 is not of type 'Request or string'.")
         options = dict(init or {}, **kwargs)
         unknown = set(options) - {"method", "headers", "body"}
         if unknown:

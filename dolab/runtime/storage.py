@@ -3,33 +3,35 @@
 Every method does its work at once and returns an awaitable, as the Python Workers SDK does (so
 an un-awaited ``put`` still writes). Writes join the object's implicit transaction, which the
 host commits at the next point where the object yields, and always before a reply leaves
-(the output gate). Bad input raises before anything is written.
+(the output gate). Bad input raises before anything is written. Arguments are read as workerd
+reads them (:mod:`dolab.runtime.webidl`): ``put(1, "x")`` stores under the key ``"1"``, unknown
+option names are ignored, keyword arguments are options.
 """
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from dolab.runtime import webidl
 from dolab.runtime.alarms import has_alarm_handler, to_ms
-from dolab.runtime.database import MAX_LENGTH
+from dolab.runtime.authorizer import MAX_LENGTH
+from dolab.runtime.codec import decode, encode
 from dolab.runtime.errors import ResetError, StorageError, StorageRangeError, StorageTypeError
 from dolab.runtime.sql import SqlStorage
-from dolab.runtime.values import JsDict, as_js, short, to_storable
+from dolab.runtime.transaction import DurableObjectTransaction
+from dolab.runtime.values import JsDict, short, to_wire
+from dolab.runtime.webidl import MISSING
 
 if TYPE_CHECKING:
     from dolab.runtime.host import ObjectHost
 
 MAX_KEYS = 128
-MAX_LIST_LIMIT = 2**53
-_MISSING: Any = object()
-_GET_OPTIONS = frozenset({"allowConcurrency", "noCache"})
-_PUT_OPTIONS = frozenset({"allowConcurrency", "allowUnconfirmed", "noCache"})
-_ALARM_OPTIONS = frozenset({"allowConcurrency", "allowUnconfirmed"})
-_LIST_OPTIONS = frozenset(
-    {"start", "startAfter", "end", "prefix", "reverse", "limit", "allowConcurrency", "noCache"}
+PUT_FORMS = (
+    "put() may only be called with a single key-value pair and optional options as put(key, value, options) "
+    "or with multiple key-value pairs and optional options as put(entries, options)"
 )
+_ENTRIES = (dict, bytes, memoryview, set)  # JavaScript objects: put() reads them as entries
 
 
 class StorageResult:
@@ -56,44 +58,14 @@ class StorageResult:
 _DONE = StorageResult(None)  # the answer of every write when storage takes no simulated time
 
 
-def _check_options(options: Any, allowed: frozenset[str], method: str) -> dict[str, Any]:
-    if options is None:
-        return {}
-    if not isinstance(options, dict):
-        raise StorageTypeError(
-            f"{method}() options must be a dict such as {{'limit': 10}}, got {type(options).__name__}"
-        )
-    for name in options:
-        if name not in allowed:
-            raise StorageTypeError(
-                f"{method}() got an unknown option {name!r}; allowed: {', '.join(sorted(allowed))}"
-            )
-    return options
-
-
-def _check_key(key: Any, method: str) -> str:
-    if type(key) is not str:
-        raise StorageTypeError(f"{method}() keys must be str, got {type(key).__name__}: {short(key)}")
-    if not key.isascii():  # ASCII is always valid UTF-8; only other keys need the check
-        _check_utf8(key, f"{method}() key")
-    return key
-
-
-def _check_utf8(text: str, what: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise StorageTypeError(f"{what} {short(text)} is not valid UTF-8 (lone surrogate)") from None
-
-
 def _check_keys(keys: list[Any], method: str) -> list[str]:
     if len(keys) > MAX_KEYS:
         raise StorageRangeError(f"Maximum number of keys is {MAX_KEYS}. ({method}() got {len(keys)})")
-    return [_check_key(k, method) for k in keys]
+    return [webidl.key(k) for k in keys]
 
 
 def _encode(key: str, value: Any) -> bytes:
-    blob = pickle.dumps(to_storable(value), protocol=5)
+    blob = encode(to_wire(value, "RPC"))
     size = (len(key) if key.isascii() else len(key.encode())) + len(blob)
     if size > MAX_LENGTH:
         raise StorageRangeError(
@@ -136,58 +108,40 @@ class DurableObjectStorage:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def get(self, keys: Any, options: dict[str, Any] | None = None) -> StorageResult:
+    def get(self, keys: Any = MISSING, options: Any = MISSING, **more: Any) -> StorageResult:
         """One key → value or ``None``; a list of keys → ``dict`` of found keys in key order."""
-        opts = _check_options(options, _GET_OPTIONS, "get")
+        if keys is MISSING:
+            raise webidl.not_of_type("get", 1, "string or Array")
+        opts = webidl.options(options, more, "get", 2)
         host = self._live()
+        hold = not webidl.truthy(opts.get("allowConcurrency"))
         if isinstance(keys, list):
             wanted = sorted(set(_check_keys(keys, "get")))
             found = JsDict()
             for key in wanted:
                 blob = host.database().kv_read(key)
                 if blob is not None:
-                    found[key] = as_js(pickle.loads(blob))
+                    found[key] = decode(blob)
             host.count_rows(max(1, len(wanted)), 0)
-            return StorageResult(found, host, not opts.get("allowConcurrency"))
-        blob = host.database().kv_read(_check_key(keys, "get"))
+            return StorageResult(found, host, hold)
+        blob = host.database().kv_read(webidl.key(keys))
         host.count_rows(1, 0)
-        value = None if blob is None else as_js(pickle.loads(blob))
-        return StorageResult(value, host, not opts.get("allowConcurrency"))
+        return StorageResult(None if blob is None else decode(blob), host, hold)
 
-    def list(self, options: dict[str, Any] | None = None) -> StorageResult:
+    def list(self, options: Any = MISSING, **more: Any) -> StorageResult:
         """Pairs in UTF-8 byte order of keys, narrowed by start/startAfter/end/prefix/limit."""
-        opts = _check_options(options, _LIST_OPTIONS, "list")
-        for name in ("start", "startAfter", "end", "prefix"):
-            if name in opts:
-                if type(opts[name]) is not str:
-                    raise StorageTypeError(
-                        f"list() option {name!r} must be str, got {type(opts[name]).__name__}: {short(opts[name])}"
-                    )
-                _check_utf8(opts[name], f"list() option {name!r}")
-        if "start" in opts and "startAfter" in opts:
+        opts = webidl.options(options, more, "list", 1)
+        bounds = {n: webidl.string_option(opts[n]) for n in ("start", "startAfter", "end", "prefix") if n in opts}
+        if "start" in bounds and "startAfter" in bounds:
             raise StorageTypeError("list() cannot be called with both start and startAfter values.")
-        if "reverse" in opts and type(opts["reverse"]) is not bool:
-            raise StorageTypeError(f"list() option 'reverse' must be bool, got {short(opts['reverse'])}")
-        limit = opts.get("limit")
-        if limit is not None:
-            if type(limit) is not int:
-                raise StorageTypeError(f"list() option 'limit' must be int, got {short(limit)}")
-            if limit <= 0:
-                raise StorageTypeError(f"List limit must be positive. (got {limit})")
-            if limit > MAX_LIST_LIMIT:
-                raise StorageRangeError(f"list() limit {limit} is larger than a JS number can hold exactly (2**53)")
+        limit = webidl.list_limit(opts["limit"]) if opts.get("limit", MISSING) is not MISSING else None
         where: list[str] = []
         args: list[Any] = []
-        if "start" in opts:
-            where.append("key >= ?")
-            args.append(opts["start"])
-        if "startAfter" in opts:
-            where.append("key > ?")
-            args.append(opts["startAfter"])
-        if "end" in opts:
-            where.append("key < ?")
-            args.append(opts["end"])
-        prefix = opts.get("prefix")
+        for name, test in (("start", "key >= ?"), ("startAfter", "key > ?"), ("end", "key < ?")):
+            if name in bounds:
+                where.append(test)
+                args.append(bounds[name])
+        prefix = bounds.get("prefix")
         if prefix:
             where.append("key >= ?")
             args.append(prefix)
@@ -196,38 +150,43 @@ class DurableObjectStorage:
                 where.append("key < ?")
                 args.append(upper)
         host = self._live()
-        pairs = host.database().kv_list(where, args, bool(opts.get("reverse")), limit)
-        result = JsDict((k, as_js(pickle.loads(v))) for k, v in pairs)
+        pairs = host.database().kv_list(where, args, webidl.truthy(opts.get("reverse")), limit)
+        result = JsDict((k, decode(v)) for k, v in pairs)
         host.count_rows(max(1, len(result)), 0)
-        return StorageResult(result, host, not opts.get("allowConcurrency"))
+        return StorageResult(result, host, not webidl.truthy(opts.get("allowConcurrency")))
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def put(self, key: Any, value: Any = _MISSING, options: dict[str, Any] | None = None) -> StorageResult:
+    def put(self, key: Any = MISSING, value: Any = MISSING, options: Any = MISSING, **more: Any) -> StorageResult:
         """``put(key, value)`` or ``put({key: value, ...})``; several pairs are written atomically."""
-        if isinstance(key, dict):
-            if value is not _MISSING:
-                options, value = value, _MISSING
-            _check_options(options, _PUT_OPTIONS, "put")
-            keys = _check_keys(list(key), "put")
-            encoded = [(k, _encode(k, key[k])) for k in keys]
+        if key is MISSING or key is None and value is MISSING:
+            raise webidl.not_of_type("put", 1, "string or object")
+        if isinstance(key, _ENTRIES):
+            if value is not MISSING and value is not None and not isinstance(value, dict):
+                raise StorageTypeError(PUT_FORMS)
+            webidl.options(value, more, "put", 2)
+            entries = key if isinstance(key, dict) else {}
+            keys = _check_keys(list(entries), "put")
+            encoded = [(k, _encode(k, v)) for k, v in zip(keys, entries.values(), strict=True)]
         else:
-            if options is not None:
-                _check_options(options, _PUT_OPTIONS, "put")
-            if value is _MISSING:
+            webidl.options(options, more, "put", 3)
+            if value is MISSING:
                 raise StorageTypeError("put() called with undefined value.")
-            checked = _check_key(key, "put")
+            checked = webidl.key(key)
             encoded = [(checked, _encode(checked, value))]
         host = self._host
         if host.generation != self._generation:
             self._live()  # raises the reset error
-        (host.db or host.database()).kv_write(encoded)
+        if encoded:
+            (host.db or host.database()).kv_write(encoded)
         host.count_rows(0, len(encoded))
         return StorageResult(None, host) if host.engine.storage_latency else _DONE
 
-    def delete(self, keys: Any, options: dict[str, Any] | None = None) -> StorageResult:
+    def delete(self, keys: Any = MISSING, options: Any = MISSING, **more: Any) -> StorageResult:
         """One key → ``True`` if it existed; a list of keys → how many existed."""
-        _check_options(options, _PUT_OPTIONS, "delete")
+        if keys is MISSING:
+            raise webidl.not_of_type("delete", 1, "string or Array")
+        webidl.options(options, more, "delete", 2)
         if isinstance(keys, list):
             checked = _check_keys(keys, "delete")
             host = self._live()
@@ -235,13 +194,13 @@ class DurableObjectStorage:
             host.count_rows(0, max(1, count))
             return StorageResult(count, host)
         host = self._live()
-        existed = host.database().kv_delete([_check_key(keys, "delete")]) == 1
+        existed = host.database().kv_delete([webidl.key(keys)]) == 1
         host.count_rows(0, 1)
         return StorageResult(existed, host)
 
-    def deleteAll(self, options: dict[str, Any] | None = None) -> StorageResult:
+    def deleteAll(self, options: Any = MISSING, **more: Any) -> StorageResult:
         """Delete every KV pair and every SQL table: the object's storage becomes empty."""
-        _check_options(options, _PUT_OPTIONS, "deleteAll")
+        webidl.options(options, more, "deleteAll", 1)
         host = self._live()
         if host.txn_depth:
             raise StorageError("Cannot call deleteAll() within a transaction")
@@ -291,77 +250,34 @@ class DurableObjectStorage:
 
     # -- the alarm ---------------------------------------------------------------------------------
 
-    def setAlarm(self, when: Any, options: dict[str, Any] | None = None) -> StorageResult:
+    def setAlarm(self, when: Any = MISSING, options: Any = MISSING, **more: Any) -> StorageResult:
         """Set *the* alarm (one per object; a new time replaces the old): a datetime, or ms since
-        the epoch. A time in the past fires at once. Committed with the writes around it."""
-        _check_options(options, _ALARM_OPTIONS, "setAlarm")
+        the epoch. A time in the past is stored as now and fires at once. Committed with the
+        writes around it."""
+        webidl.options(options, more, "setAlarm", 2)
         host = self._live()
         if not has_alarm_handler(host):
             raise StorageTypeError(
                 "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
             )
-        host.set_alarm_row(to_ms(when))
+        ms = max(to_ms(None if when is MISSING else when), int(host.engine.time_ms))
+        host.set_alarm_row(ms)
         host.count_rows(0, 1)
         return StorageResult(None, host)
 
-    def getAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
-        """The alarm time in ms since the epoch, or ``None``."""
-        _check_options(options, _ALARM_OPTIONS, "getAlarm")
+    def getAlarm(self, options: Any = MISSING, **more: Any) -> StorageResult:
+        """The alarm time in whole ms since the epoch, or ``None``."""
+        webidl.options(options, more, "getAlarm", 1)
         host = self._live()
-        value = host.alarm_ms() if has_alarm_handler(host) else None
+        value = host.engine.alarms.shown_time(host) if has_alarm_handler(host) else None
         return StorageResult(value, host)
 
-    def deleteAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
+    def deleteAlarm(self, options: Any = MISSING, **more: Any) -> StorageResult:
         """Remove the alarm (a handler already running is not stopped)."""
-        _check_options(options, _ALARM_OPTIONS, "deleteAlarm")
+        webidl.options(options, more, "deleteAlarm", 1)
         host = self._live()
         host.delete_alarm_row()
         return StorageResult(None, host)
 
     def __repr__(self) -> str:
         return f"<DurableObjectStorage of {self._host.id!r}>"
-
-
-class DurableObjectTransaction:
-    """The ``txn`` of ``storage.transaction``; on SQLite it is the storage itself plus rollback()."""
-
-    def __init__(self, storage: DurableObjectStorage) -> None:
-        self._storage = storage
-        self._done = False
-        self.rolled_back = False
-
-    def _check(self) -> DurableObjectStorage:
-        if self._done:
-            raise StorageError("Transaction used after it finished; did you move `txn` outside of the closure?")
-        if self.rolled_back:
-            raise StorageError("Transaction was rolled back; no further operations are allowed on it.")
-        return self._storage
-
-    def get(self, keys: Any, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().get(keys, options)
-
-    def list(self, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().list(options)
-
-    def put(self, key: Any, value: Any = _MISSING, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().put(key, value, options)
-
-    def delete(self, keys: Any, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().delete(keys, options)
-
-    def deleteAll(self, options: dict[str, Any] | None = None) -> StorageResult:
-        raise StorageError("Cannot call deleteAll() within a transaction")
-
-    def getAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().getAlarm(options)
-
-    def setAlarm(self, when: Any, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().setAlarm(when, options)
-
-    def deleteAlarm(self, options: dict[str, Any] | None = None) -> StorageResult:
-        return self._check().deleteAlarm(options)
-
-    def rollback(self) -> None:
-        """Discard this transaction's writes when the closure returns."""
-        self._check()
-        self.rolled_back = True

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import pickle
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dolab.runtime.codec import decode, encode
 from dolab.runtime.context import current_host, current_region
-from dolab.runtime.errors import LabStateError, StorageRangeError, StorageTypeError
-from dolab.runtime.values import as_js, to_storable
+from dolab.runtime.errors import LabStateError, SerializationError, StorageRangeError, StorageTypeError
+from dolab.runtime.values import to_wire
 
 if TYPE_CHECKING:
     from dolab.runtime.engine import Engine
@@ -113,16 +113,30 @@ class WebSocket:
     # -- attachments ----------------------------------------------------------------------------------
 
     def serializeAttachment(self, value: Any) -> None:
-        """Keep a copy of ``value`` with the socket; it survives hibernation."""
-        blob = pickle.dumps(to_storable(value), protocol=5)
+        """Keep a copy of ``value`` with the socket; it survives hibernation.
+
+        On Cloudflare the socket is a JavaScript object that Python code holds directly, so its
+        argument is not converted by the SDK: a string, a number, a bool or ``None`` crosses, a
+        ``dict`` or a ``list`` arrives as a proxy that cannot be stored. Store text
+        (``json.dumps(value)``) and read it back with ``json.loads``.
+        """
+        if value is not None and type(value) not in (bool, int, float, str):
+            error = SerializationError(f"{type(value).__name__} could not be cloned.")
+            error.add_note(
+                "dolab: on Cloudflare a Python dict or list reaches serializeAttachment() unconverted "
+                "(a proxy), which cannot be stored; pass json.dumps(value) and json.loads() it back."
+            )
+            raise error
+        blob = encode(to_wire(value))
         if len(blob) > MAX_ATTACHMENT:
             raise StorageRangeError(
-                f"WebSocket attachment of {len(blob):,} bytes is over the {MAX_ATTACHMENT:,}-byte limit"
+                f"A WebSocket 'attachment' cannot be larger than {MAX_ATTACHMENT} bytes."
+                f"'attachment' was {len(blob)} bytes."
             )
         self._attachment = blob
 
     def deserializeAttachment(self) -> Any:
-        return None if self._attachment is None else as_js(pickle.loads(self._attachment))
+        return None if self._attachment is None else decode(self._attachment)
 
     # -- the client's side ----------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ class ExternalDatabase:
             raise ConfigError(f"connections must be an int >= 1, got {connections!r}")
         if service_ms < 0:
             raise ConfigError(f"service_ms must be >= 0, got {service_ms!r}")
-        self.lab = lab
         self.network = lab.network
         self.region = self.network.geo.region(region).code
         self.connections = connections

@@ -9,6 +9,7 @@ otherwise in the Durable Object region with the lowest RTT from the caller. It n
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,17 +31,23 @@ class Network:
         self.geo = geo or Geography.load()
         self.latency = latency or LatencyModel()
         self.trace = trace if trace is not None else Trace()
-        self.lab: Lab | None = None
+        self._lab: weakref.ref[Lab] | None = None  # weak: a lab nobody holds can be collected and closed
         self.placements: dict[tuple[str, bytes], str] = {}
         self._nearest: dict[str, str] = {}
 
     def attach(self, lab: Lab) -> None:
-        self.lab = lab
+        self._lab = weakref.ref(lab)
+
+    @property
+    def lab(self) -> Lab | None:
+        """The lab this network is attached to (``None`` before, or once that lab is gone)."""
+        return None if self._lab is None else self._lab()
 
     def _attached(self) -> Lab:
-        if self.lab is None:
-            raise LabStateError("this Network is not attached to a lab yet: pass it as Lab(..., network=network)")
-        return self.lab
+        lab = self.lab
+        if lab is None:
+            raise LabStateError("this Network is not attached to a lab: pass it as Lab(..., network=network)")
+        return lab
 
     def nearest_do_region(self, region: str) -> str:
         """The Durable Object region with the lowest RTT from ``region``."""
