@@ -120,14 +120,17 @@ def in_git_checkout() -> bool:
 
 
 def git_filter_config(python: str) -> dict[str, str]:
-    """What ``nbstripout --install`` writes to git's config, with three options: --keep-id (navigation cells are
-    named by id), --unix-newlines (the same bytes from every OS) and language_info stripped too (it names the
-    Python that last ran the notebook). The filter runs when git reads a notebook: add, diff, status."""
-    strip = f'"{python}" -m nbstripout --keep-id --unix-newlines --extra-keys metadata.language_info'
+    """What ``nbstripout --install`` writes to git's config, with --keep-id (navigation cells are named by id),
+    --unix-newlines (the same bytes from every OS), and the kernel's language details stripped as well, all
+    but its name (they name the Python that last ran the notebook). git runs the filter when it reads a
+    notebook from the work tree: add, commit -a, diff, status."""
+    strip = f'"{python}" -m nbstripout --keep-id --unix-newlines'
+    volatile = ("version", "codemirror_mode", "file_extension", "mimetype", "nbconvert_exporter", "pygments_lexer")
     return {
         "filter.nbstripout.clean": strip,
         "filter.nbstripout.smudge": "cat",
         "filter.nbstripout.required": "true",
+        "filter.nbstripout.extrakeys": " ".join(f"metadata.language_info.{key}" for key in volatile),
         "diff.ipynb.textconv": f"{strip} -t",
     }
 

@@ -253,7 +253,7 @@ def _notebook_with_outputs() -> dict[str, Any]:
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python", "version": "3.11.2"},
+            "language_info": {"name": "python", "pygments_lexer": "ipython3", "version": "3.11.2"},
         },
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -276,7 +276,8 @@ def test_git_filter_keeps_outputs_in_the_working_copy_and_out_of_commits(tmp_pat
     assert code["outputs"] == [] and code["execution_count"] is None
     assert [c["id"] for c in stored["cells"]] == ["nav-top", "a1b2c3d4"], "cell ids are kept"
     assert code["metadata"] == {"tags": ["check"]} and code["source"] == ["print(42)"]
-    assert "language_info" not in stored["metadata"] and "kernelspec" in stored["metadata"]
+    assert stored["metadata"]["language_info"] == {"name": "python"}, "not which Python ran it last"
+    assert stored["metadata"]["kernelspec"]["name"] == "python3"
     assert json.loads(notebook.read_text())["cells"][1]["outputs"], "the learner's outputs stay on disk"
     assert _git(tmp_path, "diff", "--", "notebooks") == "", "outputs alone are no change to git"
 
