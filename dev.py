@@ -7,12 +7,13 @@
 
 lab chooses Jupyter's flags for you: --allow-root when run as root, --no-browser when there is no display
 (Linux without $DISPLAY or $WAYLAND_DISPLAY) or over SSH ($SSH_CONNECTION). It prints the address to open,
-with its token. Any other argument goes to Jupyter as it is, after those, so it wins:
+with its token. Any other argument goes to Jupyter as it is, after those:
     python3 dev.py lab --port=9999                 another port
     python3 dev.py lab --ip=0.0.0.0                in a container (docker run -p 8888:8888 ...): listen on every
                                                    interface so the port-forward reaches it; open the 127.0.0.1
                                                    address it prints on the host
-    python3 dev.py lab --ServerApp.open_browser=True   open a browser even where lab would not
+    python3 dev.py lab --ServerApp.open_browser=True   open a browser even where lab would not (any browser
+                                                   option given here drops lab's --no-browser)
 Stop it with Ctrl-C (Jupyter asks to confirm; Ctrl-C twice stops at once).
 
 Other verbs:
@@ -43,7 +44,7 @@ import sys
 import threading
 import time
 import venv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -163,13 +164,17 @@ def git_filter() -> None:
 LAB_URL = re.compile(r"https?://[^\s/]+:\d+/lab\S*")
 
 
-def lab_arguments(uid: int | None, env: Mapping[str, str], platform: str = sys.platform) -> list[str]:
-    """The flags ``lab`` gives Jupyter on this machine: who runs it (``uid``, None on Windows) and where."""
+def lab_arguments(
+    uid: int | None, env: Mapping[str, str], platform: str = sys.platform, asked: Sequence[str] = ()
+) -> list[str]:
+    """The flags ``lab`` gives Jupyter here: who runs it (``uid``, None on Windows), where, and what the
+    learner ``asked`` for on the command line (which goes to Jupyter after these flags)."""
     args = []
     if uid == 0:
         args.append("--allow-root")  # a container, a VM: Jupyter refuses root without it
     no_display = platform.startswith("linux") and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY")
-    if no_display or env.get("SSH_CONNECTION"):
+    browser_asked = any(re.match(r"--(\w+\.)?(open_)?browser\b|--no-browser\b", arg) for arg in asked)
+    if (no_display or env.get("SSH_CONNECTION")) and not browser_asked:
         args.append("--no-browser")  # there is no browser to open here; the address is printed instead
     return args
 
@@ -200,7 +205,7 @@ def lab(extra_args: list[str]) -> int:
     setup("lab")
     uid = os.getuid() if hasattr(os, "getuid") else None
     command = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={NOTEBOOKS}"]
-    command += lab_arguments(uid, os.environ) + extra_args
+    command += lab_arguments(uid, os.environ, asked=extra_args) + extra_args
     print("+", " ".join(command), flush=True)
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
     # Ctrl-C reaches Jupyter directly (same process group): it asks to confirm, then stops, and we go on

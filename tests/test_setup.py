@@ -148,6 +148,13 @@ def test_lab_arguments(uid: int | None, env: dict[str, str], platform: str, expe
     assert dev.lab_arguments(uid, env, platform) == expected
 
 
+def test_lab_arguments_leave_the_browser_to_the_learner_who_asks() -> None:
+    # Jupyter applies --no-browser after --ServerApp.open_browser=True whatever their order, so lab must not add it
+    for asked in (["--ServerApp.open_browser=True"], ["--browser=firefox"], ["--no-browser"]):
+        assert dev.lab_arguments(0, {}, "linux", asked) == ["--allow-root"]
+    assert dev.lab_arguments(0, {}, "linux", ["--ip=0.0.0.0", "--port=9999"]) == ["--allow-root", "--no-browser"]
+
+
 JUPYTER_START = """\
 [I 2026-01-01 10:00:00.000 ServerApp] Jupyter Server 2.17.0 is running at:
 [I 2026-01-01 10:00:00.000 ServerApp] http://localhost:8888/lab?token=abc123
