@@ -152,7 +152,7 @@ def git_filter() -> None:
         python = PY.as_posix()
     wanted = git_filter_config(python)
     current = git("config", "--local", "--get-regexp", r"^(filter\.nbstripout|diff\.ipynb)\.")
-    have = dict(line.split(" ", 1) for line in current.stdout.splitlines()) if current else {}
+    have = dict(line.partition(" ")[::2] for line in current.stdout.splitlines()) if current else {}
     if any(have.get(key) != value for key, value in wanted.items()):
         print("registering nbstripout as the git filter for notebooks (see .gitattributes)", flush=True)
         for key, value in wanted.items():
@@ -279,7 +279,7 @@ def reset(names: list[str]) -> int:
     when = time.strftime("%Y%m%d-%H%M%S")
     for path in paths:
         relative = path.relative_to(ROOT).as_posix()
-        committed = git("show", f"HEAD:{relative}")
+        committed = git("show", f"HEAD:./{relative}")  # ./: relative to ROOT, wherever the repository's top is
         if committed is None or committed.returncode:
             print(f"{relative}: not committed, left as it is")
             continue
