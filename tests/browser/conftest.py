@@ -7,11 +7,14 @@ event loop"; it would also keep Lab and its kernel busy on the CPU during the ot
 
 Lab serves a temporary copy of ``notebooks/`` (or of ``$DOLAB_BROWSER_NOTEBOOKS``) with fresh config,
 runtime, settings and workspace folders, so a learner's own Jupyter setup never leaks in.
-Without ``/usr/bin/chromium`` the browser tests skip, except when ``CI`` is set: CI installs it.
+The browser is the one ``dev.py`` finds (``$DOLAB_CHROMIUM``, Debian's ``/usr/bin/chromium``, or ``chromium`` or
+``chromium-browser`` on PATH). Without one the browser tests skip with a loud reason that pytest's ``-ra`` summary
+shows, with how to install it; when ``CI`` is set they fail instead: CI installs it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -31,7 +34,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOKS = Path(os.environ.get("DOLAB_BROWSER_NOTEBOOKS") or ROOT / "notebooks")
 OUTPUT = ROOT / "test-output" / "browser"
 CHROMIUM_FLAGS = [
@@ -46,6 +48,15 @@ CHROMIUM_FLAGS = [
 ]
 LAB_START_TIMEOUT = 60.0
 LAB_STOP_TIMEOUT = 20.0
+
+
+def _dev() -> Any:
+    """dev.py as a module: where it looks for Chromium and what it tells you to install."""
+    spec = importlib.util.spec_from_file_location("dolab_dev", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _unavailable(reason: str) -> None:
@@ -94,14 +105,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="package")
 def chromium() -> Path:
-    """The Debian Chromium binary; never the one `playwright install` would download."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    """The system's Chromium (Debian's by default); never the one `playwright install` would download."""
+    dev = _dev()
+    found: Path | None = dev.chromium(os.environ)
+    if found is None:
+        given = os.environ.get("DOLAB_CHROMIUM")
+        where = f"DOLAB_CHROMIUM={given} is no file" if given else "/usr/bin/chromium, chromium, chromium-browser"
+        _unavailable(f"BROWSER TESTS NOT RUN: no Chromium ({where}). {dev.CHROMIUM_HINT}")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable("the playwright package is missing (pip install -e '.[dev]')")
-    return CHROMIUM
+        _unavailable("BROWSER TESTS NOT RUN: the playwright package is missing (python3 dev.py test installs it)")
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="package")
