@@ -1,4 +1,4 @@
-"""The four layers, checked by folder: arrows point down only (runtime <- sim <- lessons <- view).
+"""The five layers, checked by folder: arrows point down only (runtime <- sim <- tools <- lessons <- view).
 
 Every module of the package lives in one layer's folder; a module may import its own layer and
 the layers below it; only the view layer imports presentation libraries; no module reaches into
@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "dolab"
-LAYERS = ("runtime", "sim", "lessons", "view")  # bottom to top
+LAYERS = ("runtime", "sim", "tools", "lessons", "view")  # bottom to top
+# The package root holds only its front door and ``python -m dolab``, which starts the command.
+ROOT_MODULES = {"__init__", "__main__"}
 PRESENTATION_LIBS = {"pandas", "matplotlib", "ipywidgets", "tqdm", "IPython"}
 # Names a learner's own objects may use on another layer's values: none start with "_" except these
 # dunder protocols.
@@ -78,9 +80,14 @@ def dolab_targets(names: set[str]) -> set[str]:
 
 
 def test_every_module_lives_in_a_layer_folder() -> None:
-    outside = [m for m in modules() if m != "__init__" and layer_of(m) is None]
-    assert not outside, f"modules outside runtime/, sim/, lessons/, view/: {outside}"
+    outside = [m for m in modules() if m not in ROOT_MODULES and layer_of(m) is None]
+    assert not outside, f"modules outside {', '.join(f'{layer}/' for layer in LAYERS)}: {outside}"
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")} == set(LAYERS)
+
+
+def test_python_m_dolab_only_starts_the_command() -> None:
+    """``dolab/__main__.py`` sits outside the layers, so it may do nothing but hand over to tools/."""
+    assert imports_of(modules()["__main__"]) == {"dolab.tools.cli"}
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -105,7 +112,7 @@ def test_arrows_point_down_only(module: str) -> None:
         assert not libs, f"{module} ({layer}) imports presentation libraries {libs}; only view/ may"
 
 
-@pytest.mark.parametrize("module", [m for m in modules() if layer_of(m) in ("sim", "lessons", "view")])
+@pytest.mark.parametrize("module", [m for m in modules() if layer_of(m) in ("sim", "tools", "lessons", "view")])
 def test_no_reads_of_another_layers_private_names(module: str) -> None:
     """Above the runtime, code uses public names: ``lab.now``, not ``lab._loop.time()``."""
     tree = ast.parse(modules()[module].read_text())
