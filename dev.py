@@ -54,7 +54,7 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".dolab-installed"
 NOTEBOOKS = ROOT / "notebooks"
 BACKUP = NOTEBOOKS / "backup"
-LINTED = ("dolab", "tests", "bench", "data", "dev.py")
+LINTED = ("dolab", "tests", "bench", "data", "conformance", "dev.py")
 CHROMIUM_HINT = (
     "Install Chromium to run them: sudo apt-get install chromium (Debian/Ubuntu; older Ubuntu names it "
     "chromium-browser), or set DOLAB_CHROMIUM to a Chromium or Chrome binary."

@@ -1,9 +1,10 @@
 """dolab: learn Cloudflare Durable Objects in Python, in-process, on a virtual clock.
 
-The package has four layers, one folder each, and arrows point down only:
+The package has five layers, one folder each, and arrows point down only:
 
 - ``dolab.runtime``: Durable Object semantics on the virtual clock (``Lab``, ``DurableObject``, ...).
 - ``dolab.sim``: the simulated world (``simulate``, ``Workload``, ``Network``, ``LatencyModel``, ...).
+- ``dolab.tools``: the real parts around the lab (``dolab export``, ``dolab check-port``).
 - ``dolab.lessons``: the experiments the chapters drive.
 - ``dolab.view``: DataFrames, charts, maps and widgets (imports pandas; imported on its own).
 

@@ -199,7 +199,7 @@ def call(lab: Lab, worker: Any, path: str, body: Any = None) -> tuple[int, str]:
 def test_the_exported_worker_routes_to_the_objects(tmp_path: Path, as_workers: None) -> None:
     files, config = export(FIXTURES / "portable.py", tmp_path)
     lab, worker = run_entry(files["src/entry.py"], config)
-    assert call(lab, worker, "/cart/alice/add") == (200, '{"count": 1, "price": 5.0, "raw": "[1]"}')
+    assert call(lab, worker, "/cart/alice/add") == (200, '{"count": 1, "price": 5, "raw": "[1]"}')
     assert call(lab, worker, "/CART/alice/add")[1].startswith('{"count": 2')
     assert call(lab, worker, "/prices/list/price", [["a", "b", "c"]]) == (200, "7.5")
     assert call(lab, worker, "/prices/list/_pair", [])[0] == 404  # private: not routed

@@ -39,8 +39,7 @@ HANDLERS = frozenset({"fetch", "alarm", "webSocketMessage", "webSocketClose", "w
 BAD_VALUES = {
     "tuple": "the Python Workers SDK refuses tuples over RPC and in storage: send a list",
     "bytearray": "the Python Workers SDK refuses bytearrays over RPC and in storage: send bytes",
-    "set": "dolab refuses sets (on Cloudflare a set turns into a JS Set): send a sorted list",
-    "frozenset": "dolab refuses sets (on Cloudflare a set turns into a JS Set): send a sorted list",
+    "frozenset": "a frozenset cannot cross (only a set becomes a JS Set): send a set or a sorted list",
 }
 
 Hit = tuple[str, str]  # (place, message)
@@ -144,8 +143,6 @@ def bad_value(node: ast.expr) -> str | None:
     """The kind of value that may not cross RPC or enter storage, if ``node`` builds one (at any depth)."""
     if isinstance(node, ast.Tuple):
         return "tuple"
-    if isinstance(node, ast.Set | ast.SetComp):
-        return "set"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BAD_VALUES:
         return node.func.id
     children: list[ast.expr | None] = []
@@ -266,7 +263,8 @@ RULES: tuple[Rule, ...] = (
     Rule("dolab-import", ERROR, "a dolab name with no Python Workers counterpart", dolab_imports),
     Rule("lab-helper", ERROR, "lab.run, lab.advance, lab.evict, fail_next... in the exported code", lab_helpers),
     Rule("env-undeclared", ERROR, "env.X that is neither a Durable Object binding nor a declared var", env_names),
-    Rule("unserializable", ERROR, "a tuple, set or bytearray sent or returned over RPC, or stored", unserializable),
+    Rule("unserializable", ERROR, "a tuple, frozenset or bytearray sent or returned over RPC, or stored",
+         unserializable),
     Rule("relative-import", ERROR, "a relative import (export writes a single file)", relative_imports),
     Rule("sleep-timer", WARNING, "asyncio.sleep in a Durable Object, where an alarm may be meant", sleep_timers),
     Rule("package-import", WARNING, "an import from outside the standard library", outside_imports),
