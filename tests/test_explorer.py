@@ -28,7 +28,9 @@ def test_far_database_pays_every_query_and_never_beats_physics(sydney: object) -
     bound = sydney.bounds_ms["database"]  # type: ignore[attr-defined]
     assert 3 * bound < p(sydney, "external-db", "p0")  # three round trips can never beat three bounds
     assert p(sydney, "external-db") > 3 * sydney.rtt_ms["database"]  # type: ignore[attr-defined]
-    assert p(sydney, "do-per-user", "p99") < 20  # the object lives in Sydney with its storage
+    # The object lives in Sydney with its storage; a write also waits for its followers to confirm
+    # (~13 ms around Sydney, data/replication.csv).
+    assert p(sydney, "do-per-user", "p99") < 35
     assert sydney.do_region == "australiaeast"  # type: ignore[attr-defined]
 
 

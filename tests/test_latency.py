@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,12 @@ def test_unknown_region_and_hint_errors(geo: Geography) -> None:
         geo.hint_region("mars")
     assert geo.hint_region("sam").code == "eastus"  # DOs do not spawn in South America
     assert geo.hint_region("oc").code == "australiaeast"
+
+
+def test_every_data_file_has_its_provenance_in_sources_md() -> None:
+    """Each shipped data file, and the script that derives it, is named in data/SOURCES.md."""
+    data = Path(__file__).resolve().parent.parent / "data"
+    sources = (data / "SOURCES.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted(data.iterdir()) if p.name != "SOURCES.md" and f"`{p.name}" not in sources
+               and f"data/{p.name}" not in sources]
+    assert not missing, f"data files without a source, licence and date in data/SOURCES.md: {missing}"

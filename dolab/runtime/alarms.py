@@ -14,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as _dt
+import logging
 import math
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from dolab.runtime.database import object_files
 from dolab.runtime.errors import StorageTypeError
 from dolab.runtime.values import MAX_SAFE, JsDict, js_date
+from dolab.runtime.wallclock import EPOCH
 
 if TYPE_CHECKING:
     from dolab.runtime.engine import Engine
     from dolab.runtime.host import ObjectHost
     from dolab.runtime.namespace import DurableObjectNamespace
 
-#: The lab clock's second 0 is this moment (Unix seconds): 2026-01-01T00:00:00Z.
-EPOCH = 1_767_225_600.0
+log = logging.getLogger("dolab")
 RETRY_START = 2.0
 MAX_RETRIES = 6
 
@@ -71,7 +73,8 @@ class AlarmScheduler:
         at the same instant for ever, and the clock would never move on.)"""
         now = self.engine.now
         due = ms / 1000.0 - EPOCH
-        return due if due > now else now + 0.001
+        soonest = now + 0.001  # (ms -> seconds is inexact: "now" in ms can land a hair after now)
+        return due if due >= soonest else soonest
 
     def shown_time(self, host: ObjectHost) -> int | None:
         """What ``getAlarm()`` returns: the stored time, or during a retry the original one."""
@@ -145,14 +148,17 @@ class AlarmScheduler:
         folder = None if persist is None else persist / ns.folder
         if folder is None or not folder.is_dir():
             return
-        for path in sorted(folder.glob("*.sqlite")):
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        for path in object_files(folder):
             try:
-                row = conn.execute("SELECT value FROM _cf_METADATA WHERE key = 'alarm'").fetchone()
-            except sqlite3.Error:
-                row = None
-            finally:
-                conn.close()
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                try:
+                    has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_cf_METADATA'").fetchone()
+                    row = conn.execute("SELECT value FROM _cf_METADATA WHERE key = 'alarm'").fetchone() if has else None
+                finally:
+                    conn.close()
+            except sqlite3.Error as exc:  # a damaged file: say which, and arm the others
+                log.warning("persist folder: %s could not be read (%s); its alarm is not armed", path, exc)
+                continue
             if row is not None:
                 self.update(ns, bytes.fromhex(path.stem), float(row[0]))
 

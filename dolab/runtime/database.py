@@ -180,11 +180,11 @@ class Database:
             if self.on_begin is not None:
                 self.on_begin()
 
-    def commit(self) -> None:
-        """Make the open transaction durable; if that fails, none of it is kept (not even in the
-        read cache) and :class:`StorageFailure` says why."""
+    def commit(self) -> bool:
+        """Make the open transaction durable (``True`` if there was one); if that fails, none of
+        it is kept (not even in the read cache) and :class:`StorageFailure` says why."""
         if not self.in_txn:
-            return
+            return False
         self.internal = True
         try:
             fault = self.faults.take(self.raw) if self.faults is not None and self.faults.armed else None
@@ -192,6 +192,7 @@ class Database:
                 raise fault
             self.conn.execute(INTERNAL + "COMMIT")
             self.in_txn = False
+            return True
         except sqlite3.Error as exc:
             self.internal = False
             self.rollback()
@@ -390,3 +391,12 @@ def object_file(root: Path, class_name: str, hex_id: str, create: bool = True) -
     if os.path.commonpath([root.resolve(), path.resolve()]) != str(root.resolve()):
         raise ConfigError(f"object file {path} would lie outside the persist folder {root}")
     return path
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def object_files(folder: Path) -> list[Path]:
+    """The object files of one persist folder: 64 hex digits and ``.sqlite``; anything else there
+    (a stray file, an editor's backup) is not an object and is left alone."""
+    return sorted(p for p in folder.glob("*.sqlite") if len(p.stem) == 64 and _HEX.issuperset(p.stem))

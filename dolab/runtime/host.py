@@ -14,24 +14,33 @@ and never imports the lab.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from dolab.runtime.context import current_host, current_request
+from dolab.runtime.context import current_host
 from dolab.runtime.database import Database, object_file
-from dolab.runtime.errors import DurableObjectAbort, ResetError, RpcError, mark_remote, remote_copy
+from dolab.runtime.errors import (
+    DurableObjectAbort,
+    DurableObjectError,
+    ResetError,
+    RpcError,
+    mark_remote,
+    remote_copy,
+)
 from dolab.runtime.gate import InputGate
+from dolab.runtime.hoststore import HostStorage
 from dolab.runtime.lifecycle import Rest
 from dolab.runtime.objects import DurableObjectState
 from dolab.runtime.values import to_wire
+from dolab.runtime.watchdog import CPU_MESSAGE, INTERRUPT_MESSAGE, CpuLimitExceeded, Interrupted
 
 if TYPE_CHECKING:
     import contextvars
 
     from dolab.runtime.ids import DurableObjectId
     from dolab.runtime.namespace import DurableObjectNamespace
+
 
 # Handler names Cloudflare does not let a stub call as RPC methods.
 RESERVED = frozenset(
@@ -40,7 +49,12 @@ RESERVED = frozenset(
 BCW_TIMEOUT = 30.0
 
 
-class ObjectHost:
+def _overloaded(why: str) -> BaseException:
+    """Cloudflare's overload error (never worth retrying: it would make the overload worse)."""
+    return mark_remote(DurableObjectError(f"Durable Object is overloaded. {why}"), remote=False, overloaded=True)
+
+
+class ObjectHost(HostStorage):
     """Everything the lab knows about one object while it is active."""
 
     def __init__(self, ns: DurableObjectNamespace, id: DurableObjectId, cold: bytes | None) -> None:
@@ -67,6 +81,9 @@ class ObjectHost:
         self.alarm_dirty = False  # the alarm changed in the open transaction
         self.idle_epoch = 0  # bumped whenever the object is busy again: stale idle timers are ignored
         self.billing_since: float | None = None  # when duration billing (GB-s) started
+        self.cpu_used = 0.0  # CPU seconds of the current event so far (charged by the watchdog)
+        self.cpu_stopping = False  # the watchdog is stopping this object's code
+        self.confirm_at = 0.0  # lab time the last committed writes are confirmed by the followers
 
     def describe(self) -> str:
         """How a learner names this object: ``CART 'alice'`` (or its id, if it has no name)."""
@@ -83,6 +100,8 @@ class ObjectHost:
 
     async def call(self, kind: str, name: str, args: Any, kwargs: Any) -> Any:
         """Deliver one event (an RPC call, a fetch, an alarm, a test callback); return its result."""
+        if self.inflight >= self.engine.max_queue:
+            raise _overloaded("Too many requests queued.")
         token = self._arrive()
         try:
             # Stage 1, admit: wait at the input gate only if someone is inside (on an idle object
@@ -101,7 +120,20 @@ class ObjectHost:
             if hasattr(result, "__await__"):
                 result = await result
             # Stage 3, reply through the output gate.
-            return self._reply(kind, result, generation)
+            result = self._reply(kind, result, generation)
+            if self.confirm_at > self.loop.vnow:  # type: ignore[attr-defined]
+                await self._confirmed()
+            return result
+        except CpuLimitExceeded as exc:
+            # Stopped by the watchdog: the object is reset, as Cloudflare resets it.
+            self.reset()
+            self.cpu_stopping = False
+            message = INTERRUPT_MESSAGE if isinstance(exc, Interrupted) else CPU_MESSAGE
+            raise mark_remote(ResetError(message), durableObjectReset=True) from None
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # Python code raised them (sys.exit() in a handler): an error of the object's, never
+            # the end of the lab's thread.
+            raise self._as_caller_sees_it(exc) from exc
         except (DurableObjectAbort, Exception) as exc:
             # Stage 4, what the caller sees when it failed.
             seen = self._as_caller_sees_it(exc)
@@ -116,6 +148,7 @@ class ObjectHost:
         them, and it is billed for duration. Code from here on runs as this object."""
         self.inflight += 1
         self.idle_epoch += 1
+        self.cpu_used = 0.0  # every event tops the CPU budget up again
         self.engine.lifecycle.busy(self)
         return current_host.set(self)
 
@@ -129,7 +162,11 @@ class ObjectHost:
         """Queue at the input gate behind earlier events, then take a CPU slot if simulated."""
         arrived = self.loop.time()
         if self.gate.busy:
-            await self.gate.enter()
+            try:
+                async with asyncio.timeout(self.engine.max_queue_wait):
+                    await self.gate.enter()
+            except TimeoutError:
+                raise _overloaded("Requests queued for too long.") from None
         if self.engine.cpu_per_event:
             await self._use_cpu(arrived)
         elif self.engine.network is not None and self.loop.time() > arrived:
@@ -144,6 +181,13 @@ class ObjectHost:
         if self.db is not None:
             self.commit()
         return result
+
+    async def _confirmed(self) -> None:
+        """The output gate also waits until the writes are confirmed by the storage followers
+        (simulations only: the network says how long that takes; see sim/network.py)."""
+        start = self.loop.time()
+        await asyncio.sleep(self.confirm_at - start)
+        self._record("replication", start, self.loop.time())
 
     def _as_caller_sees_it(self, exc: BaseException) -> BaseException:
         """``ctx.abort()`` resets the object; any other error keeps the writes made before it
@@ -256,7 +300,8 @@ class ObjectHost:
             except TimeoutError:
                 self._reset_after_bcw(reset_on_error, generation)
                 raise ResetError(
-                    f"blockConcurrencyWhile() callback ran longer than {BCW_TIMEOUT:g} s; the object was reset."
+                    f"blockConcurrencyWhile() callback ran longer than {BCW_TIMEOUT:g} s"
+                    + ("; the object was reset." if reset_on_error else "; the transaction was rolled back.")
                 ) from None
             except BaseException:
                 # Reset now, in this step, before the pending implicit commit can run.
@@ -298,106 +343,6 @@ class ObjectHost:
         self.background.discard(task)
         if self.inflight == 0 and self.instance is not None:
             self.engine.lifecycle.maybe_idle(self)
-
-    # -- storage ----------------------------------------------------------------------------------
-
-    def database(self) -> Database:
-        if self.db is None:
-            persist = self.engine.persist
-            faults = self.engine.storage_faults
-            if persist is not None:
-                db = Database.open_file(object_file(persist, self.ns.folder, self.id.toString()), faults, self.raw)
-            else:
-                db = Database.open_memory(self.cold_image, faults, self.raw)
-                self.cold_image = None
-            db.on_begin = self._on_begin
-            self.db = db
-        return self.db
-
-    def _on_begin(self) -> None:
-        self.commit_handle = self.loop.call_soon(self._commit_point)
-
-    def _commit_point(self) -> None:
-        self.commit_handle = None
-        if self.txn_depth:
-            self.commit_deferred = True
-        else:
-            self.commit()
-
-    def commit(self) -> None:
-        if self.db is not None and self.txn_depth == 0:
-            self.db.commit()
-            if self.alarm_dirty:  # a committed alarm change: (re)arm or cancel its timer
-                self.alarm_dirty = False
-                self.engine.alarms.update(self.ns, self.raw, self.alarm_ms())
-
-    def alarm_ms(self) -> float | None:
-        return self.database().alarm()
-
-    def set_alarm_row(self, ms: float | None) -> None:
-        self.database().set_alarm(ms)
-        self.alarm_dirty = True
-
-    def delete_alarm_row(self) -> None:
-        self.set_alarm_row(None)
-
-    def count_rows(self, read: int, written: int) -> None:
-        """Count one storage operation (billing rows, and the current request's storage ops)."""
-        counters = self.engine.counters
-        counters.rows_read += read
-        counters.rows_written += written
-        request = current_request.get()
-        if request is not None:
-            request.storage_ops += 1
-
-    @contextlib.contextmanager
-    def savepoint(self, txn: Any = None) -> Iterator[None]:
-        db = self.database()
-        db.begin()
-        self.txn_depth += 1
-        depth, generation = self.txn_depth, self.generation
-        name = f"_cf_sync_savepoint_{depth}"
-        db.savepoint(name, "SAVEPOINT")
-
-        def still_ours() -> bool:
-            # A reset or an eviction while the transaction was suspended at an await already
-            # rolled it back (and may have closed the database): nothing left to undo here.
-            return self.db is db and self.generation == generation
-
-        try:
-            yield
-        except BaseException:
-            if still_ours():
-                if db.conn.in_transaction:
-                    db.savepoint(name, "ROLLBACK TO")
-                    db.savepoint(name, "RELEASE")
-                else:  # an ON CONFLICT ROLLBACK already ended the whole transaction
-                    db.in_txn = False
-                db.cache.clear()
-            raise
-        else:
-            if still_ours():
-                if txn is not None and txn.rolled_back:
-                    db.savepoint(name, "ROLLBACK TO")
-                    db.cache.clear()
-                db.savepoint(name, "RELEASE")
-        finally:
-            if still_ours():
-                self.txn_depth = depth - 1
-                if self.txn_depth == 0 and self.commit_deferred:
-                    self.commit_deferred = False
-                    self.loop.call_soon(self._commit_point)
-
-    def roll_back_open_transaction(self) -> None:
-        """Undo a ``storage.transaction()`` still suspended at an ``await``: it must not be
-        committed half-way when the object is evicted or the lab closes."""
-        if self.db is not None and self.txn_depth:
-            if self.db.conn.in_transaction:
-                self.db.savepoint("_cf_sync_savepoint_1", "ROLLBACK TO")
-                self.db.savepoint("_cf_sync_savepoint_1", "RELEASE")
-            self.db.cache.clear()
-            self.txn_depth = 0
-            self.commit_deferred = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -449,6 +394,23 @@ class ObjectHost:
         self.standard_sockets.clear()
         self.engine.lifecycle.stop_billing(self)
         self.ns.store_cold(self, state, image, empty)
+
+    def drop(self) -> None:
+        """Out of memory after a failed deactivation: roll back, close, keep what was committed."""
+        db, self.db = self.db, None
+        if db is not None:
+            try:
+                image = db.close(commit=False)  # the committed state: nothing committed is lost
+                if image is not None:
+                    self.cold_image = image
+            except Exception:  # noqa: BLE001 - a damaged database may refuse even this
+                pass  # then the image it was opened from (kept for this) stands
+        self.instance = self.ctx = None
+        self.generation += 1
+        for task in list(self.background):
+            task.cancel()
+        self.engine.lifecycle.stop_billing(self)
+        self.ns.store_cold(self, Rest.EVICTED, self.cold_image, empty=False)
 
     def idle(self) -> bool:
         return self.inflight == 0 and self.instance is not None

@@ -80,6 +80,12 @@ class Lab:
             it, one object serves at most ``1 / cpu_per_event`` events per second.
         network: a :class:`~dolab.sim.network.Network`: stub calls then pay transit time between the
             caller's region and the object's, and every hop is recorded in ``network.trace``.
+        cpu_limit: CPU seconds an object may run per event before it is stopped and reset
+            (Cloudflare: 30). Code that never yields cannot wedge the lab.
+        max_queue: events that may wait at one object at once; one more fails as overloaded
+            ("Too many requests queued."). Cloudflare does not publish its limit; see the README.
+        max_queue_wait: seconds an event may wait at an object's input gate before it fails as
+            overloaded ("Requests queued for too long.").
     """
 
     def __init__(
@@ -95,8 +101,15 @@ class Lab:
         storage_latency: float = 0.0,
         cpu_per_event: float = 0.0,
         network: Transport | None = None,
+        cpu_limit: float = 30.0,
+        max_queue: int = 1_000,
+        max_queue_wait: float = 30.0,
     ) -> None:
         _check_config(hibernate_after, evict_after, max_active, storage_latency, cpu_per_event)
+        check_seconds("cpu_limit", cpu_limit, positive=True)
+        check_seconds("max_queue_wait", max_queue_wait, positive=True)
+        if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
+            raise ConfigError(f"max_queue must be an int >= 1, got {max_queue!r}")
         folder = Path(persist).resolve() if persist is not None else None
         lock = None
         if folder is not None:
@@ -107,6 +120,7 @@ class Lab:
             seed=seed, persist=folder, env=self.env, hibernate_after=float(hibernate_after),
             evict_after=(float(evict_after[0]), float(evict_after[1])), max_active=max_active,
             storage_latency=float(storage_latency), cpu_per_event=float(cpu_per_event), network=network,
+            cpu_limit=float(cpu_limit), max_queue=max_queue, max_queue_wait=float(max_queue_wait),
         )
         self.seed = seed
         self.rng = engine.rng
@@ -198,6 +212,17 @@ class Lab:
             if isinstance(awaitable, Coroutine):
                 awaitable.close()
             raise LabStateError("lab.run() was called from code running inside the lab; use `await` there")
+        if isinstance(awaitable, PendingCall) and awaitable.engine is not self._engine:
+            awaitable.close()
+            if awaitable.engine.thread.closed:
+                raise LabStateError("this call belongs to a lab that is closed; make the stub again from this lab")
+            raise ConfigError(f"this call belongs to another lab, not to {self!r}: run it with that lab's run()")
+        if isinstance(awaitable, asyncio.Future):
+            raise ConfigError(
+                "lab.run() got an asyncio future or task (asyncio.gather(...)?), which belongs to another "
+                "event loop; in a cell write `await asyncio.gather(...)`, or define `async def main(): "
+                "return await asyncio.gather(...)` and call lab.run(main())"
+            )
         if until is not None:
             if isinstance(until, bool) or not isinstance(until, (int, float)) or not math.isfinite(until):
                 raise ConfigError(f"run(until=...) needs a finite time in seconds, got {until!r}")
@@ -212,7 +237,10 @@ class Lab:
         try:
             return future.result()  # type: ignore[no-any-return]
         except KeyboardInterrupt:
-            future.cancel()  # Jupyter's "interrupt kernel": stop the lab's side too
+            # Jupyter's "interrupt kernel": stop the lab's side too, even if it is stuck in object code.
+            future.cancel()
+            if thread.watchdog is not None:
+                thread.watchdog.request_interrupt()
             raise
 
     def advance(self, seconds: float) -> float:
@@ -255,6 +283,20 @@ class Lab:
                 self._engine.failures.setdefault((ns.binding, ident._raw), []).extend([kind] * count)
                 return
         raise ConfigError(f"{ident!r} belongs to no namespace of this lab")
+
+    def fail_storage(self, kind: str = "disk-full", count: int = 1,
+                     target: DurableObjectStub | DurableObjectId | None = None) -> None:
+        """Make the next ``count`` commits (of one object, or of any) fail as SQLite would.
+
+        ``kind`` is ``"disk-full"``, ``"read-only"`` or ``"io-error"``. A failed commit is what
+        Cloudflare's output gate guards against: the reply is never sent, the object is reset,
+        and the caller gets "Internal error in Durable Object storage write caused object to be
+        reset." A teaching and testing helper (dolab's own).
+        """
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ConfigError(f"count must be an int >= 1, got {count!r}")
+        ident = target.id if isinstance(target, DurableObjectStub) else target
+        self._engine.storage_faults.arm(kind, count, None if ident is None else ident._raw)
 
     def run_durable_object_alarm(self, stub: DurableObjectStub) -> Any:
         """Run the object's pending alarm now: ``False`` if none was set, else ``True``.
@@ -370,6 +412,11 @@ def _shut_down(engine: Engine, lock: FolderLock | None) -> None:
         if not thread.closed:
 
             def shut() -> None:
+                current = asyncio.current_task()
+                thread.failure = LabStateError("the lab was closed while this call was waiting for it")
+                for task in asyncio.all_tasks(engine.loop):  # nothing is left half-run at exit
+                    if task is not current:
+                        task.cancel()
                 for host in engine.hosts():
                     for task in list(host.background):
                         task.cancel()  # runs before the loop stops: no "destroyed but pending" noise

@@ -13,6 +13,7 @@ import asyncio
 import enum
 import heapq
 import itertools
+import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 
 WAIT_UNTIL_LIMIT = 15 * 60.0
+log = logging.getLogger("dolab")
 
 
 class Rest(enum.Enum):
@@ -111,7 +113,19 @@ class Lifecycle:
             if host.idle():
                 victims.append(host)
         for host in victims:
-            host.deactivate(Rest.EVICTED)
+            self._deactivate(host, Rest.EVICTED)
+
+    def _deactivate(self, host: ObjectHost, state: Rest) -> None:
+        """Hibernate or evict one object; if that fails (its disk is full, its file is damaged),
+        say so and take it out of memory anyway: one object's trouble must not stop the others'
+        lifecycle, and what it had committed stays where it is."""
+        try:
+            host.deactivate(state)
+        except Exception as exc:  # noqa: BLE001 - reported, and the sweep goes on
+            log.warning("%s could not %s (%s); it was evicted without its uncommitted writes",
+                        host.describe(), "hibernate" if state is Rest.HIBERNATED else "be evicted", exc)
+            self.engine.counters.incidents += 1
+            host.drop()
 
     def _arm(self, deadline: float) -> None:
         if deadline < self._timer_at:
@@ -131,12 +145,12 @@ class Lifecycle:
                 break
             del idle[host]
             if host.idle_epoch == epoch and host.idle():
-                host.deactivate(Rest.HIBERNATED)
+                self._deactivate(host, Rest.HIBERNATED)
         slow = self.slow
         while slow and slow[0][0] <= now:
             _, _, host, epoch = heapq.heappop(slow)
             if host.idle_epoch == epoch and host.idle():
-                host.deactivate(Rest.EVICTED)
+                self._deactivate(host, Rest.EVICTED)
         upcoming = [next(iter(idle.values()))[0]] if idle else []
         if slow:
             upcoming.append(slow[0][0])

@@ -26,8 +26,10 @@ import math
 import selectors
 import threading
 from collections.abc import Callable, Coroutine
+from time import monotonic as _monotonic
 from typing import Any
 
+from dolab.runtime import wallclock
 from dolab.runtime.errors import LabStateError
 
 
@@ -42,6 +44,8 @@ class _VirtualSelector:
         if timeout is not None and timeout <= 0:
             return self._real.select(0)
         loop = self._loop
+        if loop.realtime:
+            return self._real.select(timeout)
         scheduled = loop._scheduled  # type: ignore[attr-defined]
         if loop.drives > 0 and scheduled:
             # Jump without polling: work handed over from another thread lands in the ready
@@ -51,6 +55,13 @@ class _VirtualSelector:
             if when > loop.vnow:
                 loop.vnow = when
             return []
+        if loop.drives > 0:
+            # Someone waits on the lab, yet nothing is ready and no timer is set: only another
+            # thread can still hand work over. Give it a moment; after that it is a deadlock.
+            events = self._real.select(loop.deadlock_after)
+            if not events and not loop._ready and not loop._scheduled and loop.drives > 0:  # type: ignore[attr-defined]
+                loop.on_deadlock()
+            return events
         # Nobody is waiting on the lab: block until another thread hands work over.
         return self._real.select(None)
 
@@ -82,11 +93,26 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self.vnow = 0.0
         self.drives = 0  # how many callers are waiting on the lab now; the clock moves only while > 0
+        self.realtime = False  # serving: the clock follows the wall clock instead of jumping
+        self._real_origin = (0.0, 0.0)  # (lab time, monotonic time) when real time began
+        self.deadlock_after = 1.0  # wall seconds with nothing to do while someone waits
+        self.on_deadlock: Callable[[], None] = lambda: None
         self._timer_seq = itertools.count()
         self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type,arg-type]
 
     def time(self) -> float:
+        if self.realtime:
+            start, wall = self._real_origin
+            now = start + (_monotonic() - wall)
+            if now > self.vnow:
+                self.vnow = now
         return self.vnow
+
+    def set_realtime(self, on: bool) -> None:
+        """Let the clock follow the wall clock (serving real requests) or jump again (lessons).
+        Either way it goes on from where it is and never runs backwards."""
+        self._real_origin = (self.vnow, _monotonic())
+        self.realtime = on
 
     # asyncio runs every timer due before ``time() + _clock_resolution``. A fixed resolution
     # (1 ns) stops working once the clock passes 2**24 s (~194 days): adding 1 ns no longer changes
@@ -121,7 +147,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         ready, or jump the clock to the next timer. Without drives, or in debug mode, asyncio's
         own iteration runs (it blocks in the selector until another thread hands work over).
         """
-        if self.drives <= 0 or self._debug:  # type: ignore[attr-defined]
+        if self.drives <= 0 or self.realtime or self._debug:  # type: ignore[attr-defined]
             super()._run_once()  # type: ignore[misc]
             return
         scheduled = self._scheduled  # type: ignore[attr-defined,has-type]
@@ -181,14 +207,46 @@ class LoopThread:
         self._lock = threading.Lock()
         self._kick_pending = False
         self._kick_loops: set[int] = set()
+        self.pending: set[concurrent.futures.Future[Any]] = set()  # calls handed over, not yet answered
+        self.drive_tasks: set[asyncio.Task[Any]] = set()
+        self.failure: BaseException | None = None  # what the lab's calls fail with (a deadlock)
+        self.crashes: list[BaseException] = []  # what escaped the loop (the loop was restarted)
+        self.closed = False
+        self.watchdog: Any = None
+        self.loop.on_deadlock = self._fail_drives
         self._thread = threading.Thread(target=self._main, name="dolab-lab", daemon=True)
         self._thread.start()
         self._ident = self._thread.ident
-        self.closed = False
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        loop = self.loop
+        wallclock.bind_thread(lambda: loop.vnow)  # time.time() on this thread is the lab's clock
+        while not self.closed:
+            try:
+                loop.run_forever()
+            except BaseException as exc:  # noqa: BLE001 - e.g. an interrupt that landed between callbacks
+                # The loop itself is intact (asyncio restores its state on the way out); a lab must
+                # never die with calls waiting on it, so it goes on.
+                self.crashes.append(exc)
+                continue
+            if loop._stopping or self.closed:  # type: ignore[attr-defined]
+                break
+
+    def start_watchdog(self, host_code: Any, limit: float) -> None:
+        """Stop object code that runs past ``limit`` CPU seconds per event (see watchdog.py)."""
+        from dolab.runtime.watchdog import Watchdog
+
+        self.watchdog = Watchdog(self._thread, host_code, limit)
+
+    def _fail_drives(self) -> None:
+        """A deadlock: every waiting call fails with the description the engine gives."""
+        self.failure = LabStateError(self.describe_deadlock())
+        for task in list(self.drive_tasks):
+            task.cancel()
+
+    def describe_deadlock(self) -> str:
+        return "deadlock: a call waits on the lab, but nothing is ready to run and no timer is set"
 
     def on_lab_thread(self) -> bool:
         return threading.get_ident() == self._ident
@@ -201,6 +259,8 @@ class LoopThread:
             coro.close()
             raise LabStateError("this lab is closed; create a new Lab()")
         cf: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.pending.add(cf)
+        cf.add_done_callback(self.pending.discard)
         # The caller's context variables (e.g. the simulated region it stands in) go along.
         self._inbox.append((coro, cf, contextvars.copy_context()))
         if not defer:
@@ -241,11 +301,30 @@ class LoopThread:
                 coro.close()
                 continue
             task = self.loop.create_task(self.drive(coro), context=context)
-            task.add_done_callback(functools.partial(_transfer, cf=cf))
+            self.drive_tasks.add(task)
+            task.add_done_callback(self.drive_tasks.discard)
+            task.add_done_callback(functools.partial(self._transfer, cf=cf))
             cf.add_done_callback(functools.partial(self._cancel_if_cancelled, task=task))
+
+    def _transfer(self, task: asyncio.Task[Any], cf: concurrent.futures.Future[Any]) -> None:
+        if cf.done():
+            return
+        if task.cancelled():
+            if self.failure is not None:
+                cf.set_exception(self.failure)
+                if not self.drive_tasks - {task}:
+                    self.failure = None  # every caller has been told
+            else:
+                cf.cancel()
+        elif task.exception() is not None:
+            cf.set_exception(task.exception())  # type: ignore[arg-type]
+        else:
+            cf.set_result(task.result())
 
     def _cancel_if_cancelled(self, cf: concurrent.futures.Future[Any], task: asyncio.Task[Any]) -> None:
         if cf.cancelled():
+            if self.watchdog is not None:
+                self.watchdog.request_interrupt()  # if object code is stuck, stop it
             self.loop.call_soon_threadsafe(task.cancel)
 
     async def drive(self, awaitable: Any) -> Any:
@@ -257,21 +336,23 @@ class LoopThread:
             self.loop.drives -= 1
 
     def close(self) -> None:
+        """Stop the loop and its thread; every call still waiting fails with a clear error."""
         if self.closed:
             return
         self.closed = True
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=2)
+        if self._thread.is_alive() and self.watchdog is not None:
+            self.watchdog.request_interrupt()  # stuck in object code: stop it
+            self.watchdog.interrupt_requested -= 1.0
+            self._thread.join(timeout=3)
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        for cf in list(self.pending):
+            if not cf.done():
+                cf.set_exception(LabStateError("the lab was closed while this call was waiting for it"))
+        while self._inbox:
+            coro, cf, _ = self._inbox.popleft()
+            coro.close()
         if not self._thread.is_alive():
             self.loop.close()
-
-
-def _transfer(task: asyncio.Task[Any], cf: concurrent.futures.Future[Any]) -> None:
-    if cf.done():
-        return
-    if task.cancelled():
-        cf.cancel()
-    elif task.exception() is not None:
-        cf.set_exception(task.exception())  # type: ignore[arg-type]
-    else:
-        cf.set_result(task.result())

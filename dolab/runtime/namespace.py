@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dolab.runtime import ids
 from dolab.runtime.context import current_host, current_region
+from dolab.runtime.database import object_files
 from dolab.runtime.errors import (
     FAILURES,
     ConfigError,
@@ -161,7 +162,7 @@ class DurableObjectNamespace:
         if self.engine.persist is not None:
             folder = self.engine.persist / self.folder
             if folder.is_dir():
-                raws.update(bytes.fromhex(p.stem) for p in folder.glob("*.sqlite"))
+                raws.update(bytes.fromhex(p.stem) for p in object_files(folder))
         # Names are not kept for cold objects (a million names would cost memory); ids are.
         names = {raw: host.id.name for raw, host in self.hosts.items()}
         return [ids.DurableObjectId(raw, self.key, names.get(raw)) for raw in sorted(raws)]
@@ -223,9 +224,12 @@ class DurableObjectStub:
         src = (caller.region if caller is not None else current_region.get()) if network else None
         dst = None
         if network is not None and src is not None:
+            first = network.placement_of(ns, self.id._raw) is None
             dst = network.place(ns, self.id._raw, src)
             network.count_round_trip(dst)
             await network.transit(src, dst, "network", f"{ns.binding}.{name}")
+            if first and self.id.name is not None:
+                await network.first_use(src, dst)  # a named object's global uniqueness check
         try:
             result = await host.call(kind, name, args, kwargs)
         except ResetError as exc:

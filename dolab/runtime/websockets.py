@@ -140,13 +140,23 @@ class WebSocket:
 
     # -- the client's side ----------------------------------------------------------------------------
 
-    async def receive(self, timeout: float = 60.0) -> Any:
-        """The next message that arrived at this end (waits on the lab clock)."""
+    def receive(self, timeout: float = 60.0) -> Any:
+        """The next message that arrived at this end (waits on the lab clock).
+
+        Awaitable from a notebook cell (``await ws.receive()``) and from code inside the lab.
+        """
+        return self._engine.enter(self._receive(timeout))
+
+    async def _receive(self, timeout: float) -> Any:
         if self.received:
             return self.received.pop(0)
         future = self._engine.loop.create_future()
         self._waiters.append(future)
-        return await asyncio.wait_for(future, timeout)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            if future in self._waiters:  # timed out or cancelled: the next message is not lost
+                self._waiters.remove(future)
 
     def _arrive(self, message: Any) -> None:
         self.arrivals.append((self._engine.now, message))

@@ -48,10 +48,12 @@ def physics_rtt_ms(a: Region, b: Region) -> float:
 class Geography:
     """Regions, the measured RTT matrix, and the location-hint table."""
 
-    def __init__(self, regions: dict[str, Region], rtt: dict[tuple[str, str], float], hints: dict[str, str]) -> None:
+    def __init__(self, regions: dict[str, Region], rtt: dict[tuple[str, str], float], hints: dict[str, str],
+                 quorum_ms: dict[str, float] | None = None) -> None:
         self.regions = regions
         self.rtt = rtt
         self.hints = hints
+        self.quorum_ms = quorum_ms or {}  # write confirmation by the storage followers, per region
 
     @classmethod
     @functools.cache
@@ -66,7 +68,9 @@ class Geography:
             rtt = {(r["from"], r["to"]): float(r["rtt_ms"]) for r in csv.DictReader(f)}
         with (folder / "location_hints.csv").open() as f:
             hints = {r["hint"]: r["region"] for r in csv.DictReader(f)}
-        return cls(regions, rtt, hints)
+        with (folder / "replication.csv").open() as f:
+            quorum = {r["region"]: float(r["quorum_rtt_ms"]) for r in csv.DictReader(f)}
+        return cls(regions, rtt, hints, quorum)
 
     def region(self, code: str) -> Region:
         """The region called ``code`` (e.g. ``"eastus"``); a clear error for unknown codes."""

@@ -4,6 +4,21 @@ Attach a :class:`Network` to a lab (``Lab(..., network=Network())``) and every s
 a one-way transit from the caller's region to the object's region and back. An object is placed
 once, on its first request: in its location hint's region if the first ``get()`` gave one,
 otherwise in the Durable Object region with the lowest RTT from the caller. It never moves.
+
+Two costs Cloudflare documents are modelled too:
+
+- **First use of a named object.** "The first time you get a Durable Object stub based on an ID
+  derived from a name, the system has to take into account the possibility that a Worker on the
+  opposite side of the world could have coincidentally accessed the same named Durable Object at
+  the same time. [...] this round-the-world check can take up to a few hundred milliseconds.
+  ``newUniqueId`` can skip this check." (developers.cloudflare.com/durable-objects/api/namespace/).
+  dolab charges the round trip from the object's region to the farthest Durable Object region,
+  once per named object, as a ``uniqueness`` hop.
+- **Writes confirmed by followers.** A SQLite-backed object's writes are acknowledged "when a
+  quorum (at least 3 out of 5) of the durability followers acknowledge that they have safely
+  stored the data"; then the output gate opens (blog.cloudflare.com/d1-read-replication-beta/).
+  dolab holds a reply that follows writes for the round trip to the third-nearest other data
+  centre (``data/replication.csv``), as a ``replication`` hop.
 """
 
 from __future__ import annotations
@@ -27,13 +42,17 @@ class Network:
     """Geography + latency model + placement + the trace that records each hop."""
 
     def __init__(self, latency: LatencyModel | None = None, geo: Geography | None = None,
-                 trace: Trace | None = None) -> None:
+                 trace: Trace | None = None, first_use: bool = True) -> None:
         self.geo = geo or Geography.load()
         self.latency = latency or LatencyModel()
         self.trace = trace if trace is not None else Trace()
         self._lab: weakref.ref[Lab] | None = None  # weak: a lab nobody holds can be collected and closed
         self.placements: dict[tuple[str, bytes], str] = {}
         self._nearest: dict[str, str] = {}
+        self._farthest: dict[str, float] = {}
+        # False: every named object already exists (users who came before), so no request pays
+        # the first-use check. Simulations of returning users set it so; lessons about new ones don't.
+        self.first_use_check = first_use
 
     def attach(self, lab: Lab) -> None:
         self._lab = weakref.ref(lab)
@@ -70,6 +89,22 @@ class Network:
 
     def placement_of(self, ns: DurableObjectNamespace, raw: bytes) -> str | None:
         return self.placements.get((ns.binding, raw))
+
+    def replication_ms(self, region: str) -> float:
+        """How long the storage followers of an object in ``region`` take to confirm a write."""
+        return self.geo.quorum_ms.get(region, 0.0)
+
+    def uniqueness_ms(self, region: str) -> float:
+        """The round-the-world check of a named object's first use, from ``region``."""
+        if region not in self._farthest:
+            self._farthest[region] = max(self.latency.rtt_ms(self.geo, region, r.code) for r in self.geo.do_regions)
+        return self._farthest[region]
+
+    async def first_use(self, src: str, dst: str) -> None:
+        """The first request to a named object waits for the global uniqueness check."""
+        if not self.first_use_check:
+            return
+        await self.transit(dst, dst, "uniqueness", "first use of a named object", rtt_ms=2 * self.uniqueness_ms(dst))
 
     async def transit(self, src: str, dst: str, kind: str = "network", detail: str = "",
                       rtt_ms: float | None = None) -> None:

@@ -50,6 +50,7 @@ def simulate(
     max_active: int = 5_000,
     linger: float = 0.0,
     hibernatable: bool = True,
+    new_users: bool = False,
 ) -> Trace:
     """Simulate ``design`` ("external-db", "cached-db", "do-per-user" or "global-do") under ``workload``.
 
@@ -68,6 +69,9 @@ def simulate(
         hibernatable: ``False`` gives each per-user object something of its own to keep open, so
             it cannot hibernate: it stays in memory, billed, until evicted 70-140 s after its
             last request.
+        new_users: ``True``: every user is new, so the first request to each one's named object
+            pays Cloudflare's global uniqueness check (a few hundred ms, once). Default: users
+            came before, and their objects exist.
 
     ``trace.usage`` holds what the run consumed, for :mod:`dolab.sim.pricing`: Durable Object
     requests, billed seconds, rows, stored bytes, Worker requests and external-database queries.
@@ -75,13 +79,13 @@ def simulate(
     if design not in DESIGNS:
         raise ConfigError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
     trace = Trace(record_hops=record_hops)
-    network = Network(latency or LatencyModel(), trace=trace)
+    network = Network(latency or LatencyModel(), trace=trace, first_use=new_users)
     trace.settings = {
         "design": design, "seed": seed, **{f"workload.{k}": v for k, v in asdict(workload).items()},
         **{f"latency.{k}": v for k, v in asdict(network.latency).items()},
         "db_region": db_region, "db_connections": db_connections, "db_service_ms": db_service_ms,
         "do_cpu_ms": do_cpu_ms, "storage_ms": storage_ms, "max_active": max_active, "linger": linger,
-        "hibernatable": hibernatable,
+        "hibernatable": hibernatable, "new_users": new_users,
     }
     with Lab(
         durable_objects={"CART": CartObject if hibernatable else PinnedCartObject, "GLOBAL_CART": GlobalCartObject},
