@@ -381,6 +381,29 @@ def test_10_ctrl_c_stops_a_call_stuck_in_object_code_and_the_lab_stays_usable() 
     assert time.monotonic() - started < 10
 
 
+def test_10_an_old_ctrl_c_never_stops_a_later_call() -> None:
+    """A Ctrl-C that came while the lab was not stuck lapses with its call; it stops nothing later."""
+
+    class Busy(DurableObject):
+        async def work(self) -> str:
+            end = time.monotonic() + 0.6  # longer than the watchdog's grace period
+            while time.monotonic() < end:
+                pass
+            return "done"
+
+    def go() -> str:
+        with Lab(durable_objects={"B": Busy}) as lab:
+            finished = lab._engine.thread.submit(asyncio.sleep(0))
+            finished.result(5)
+            watchdog = lab._engine.thread.watchdog
+            assert watchdog is not None
+            lab._engine.on_lab(lambda: watchdog.request_interrupt(asyncio.ensure_future(asyncio.sleep(0))))
+            time.sleep(0.3)
+            return str(lab.run(lab.env.B.getByName("b").work()))
+
+    assert bounded(go, 20) == "done"
+
+
 @pytest.mark.parametrize("method", ["exit", "interrupt"])
 def test_11_sys_exit_or_keyboard_interrupt_in_object_code_does_not_kill_the_lab(method: str) -> None:
     def go() -> tuple[str, str]:
@@ -552,3 +575,39 @@ def test_19_stray_files_in_the_persist_folder_are_left_alone(tmp_path: Path) -> 
     with Lab(durable_objects={"K": Keeper}, persist=tmp_path) as lab:
         assert len(lab.list_durable_object_ids("K")) == 1
     assert (tmp_path / "Keeper" / "notes.sqlite").read_text() == "mine"
+
+
+class Stuck(DurableObject):
+    """A transaction or critical section that waits on something that never comes."""
+
+    async def stuck_transaction(self) -> None:
+        async def body(txn: Any) -> None:
+            await txn.put("half", "written")
+            await asyncio.sleep(3600)
+
+        await self.ctx.storage.transaction(body)
+
+    async def stuck_block(self) -> None:
+        self.note = "in memory"
+
+        async def body() -> None:
+            await asyncio.sleep(3600)
+
+        await self.ctx.blockConcurrencyWhile(body)
+
+    async def peek(self) -> Any:
+        return [await self.ctx.storage.get("half"), getattr(self, "note", None)]
+
+
+@pytest.mark.parametrize("method", ["stuck_transaction", "stuck_block"])
+def test_19_a_critical_section_over_30_s_resets_the_object_with_workerds_words(method: str) -> None:
+    """workerd runs transaction() inside blockConcurrencyWhile: both reset the object after 30 s."""
+    with Lab(durable_objects={"S": Stuck}) as lab:
+        stub = lab.env.S.getByName("s")
+        started = lab.now
+        with pytest.raises(ResetError, match=r"^Error: A call to blockConcurrencyWhile\(\) in a Durable Object "
+                           r"waited for too long\. The call was canceled and the Durable Object was reset\.$"):
+            lab.run(getattr(stub, method)())
+        assert lab.now - started == pytest.approx(30.0, abs=0.01)
+        # The reset is real: memory is gone, and the transaction's write was rolled back.
+        assert lab.run(lab.env.S.getByName("s").peek()) == [None, None]

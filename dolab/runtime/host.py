@@ -47,6 +47,9 @@ RESERVED = frozenset(
     {"fetch", "alarm", "connect", "webSocketMessage", "webSocketClose", "webSocketError", "preShutdown"}
 )
 BCW_TIMEOUT = 30.0
+# workerd's words, io/io-context.h (IoContext::blockConcurrencyWhile).
+BCW_TIMEOUT_MESSAGE = ("A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
+                       "The call was canceled and the Durable Object was reset.")
 
 
 def _overloaded(why: str) -> BaseException:
@@ -298,11 +301,10 @@ class ObjectHost(HostStorage):
                 async with asyncio.timeout(BCW_TIMEOUT):
                     return await awaitable
             except TimeoutError:
-                self._reset_after_bcw(reset_on_error, generation)
-                raise ResetError(
-                    f"blockConcurrencyWhile() callback ran longer than {BCW_TIMEOUT:g} s"
-                    + ("; the object was reset." if reset_on_error else "; the transaction was rolled back.")
-                ) from None
+                # A timeout resets the object even for transaction(), which workerd runs inside
+                # blockConcurrencyWhile too (api/actor-state.c++); its writes are rolled back.
+                self._reset_after_bcw(True, generation)
+                raise ResetError(BCW_TIMEOUT_MESSAGE) from None
             except BaseException:
                 # Reset now, in this step, before the pending implicit commit can run.
                 self._reset_after_bcw(reset_on_error, generation)

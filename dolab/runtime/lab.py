@@ -122,6 +122,8 @@ class Lab:
             storage_latency=float(storage_latency), cpu_per_event=float(cpu_per_event), network=network,
             cpu_limit=float(cpu_limit), max_queue=max_queue, max_queue_wait=float(max_queue_wait),
         )
+        if lock is not None and (resume := lock.saved_clock()) > 0:
+            engine.on_lab(lambda: engine.loop.advance_to(resume))  # time never runs backwards
         self.seed = seed
         self.rng = engine.rng
         self.persist = folder
@@ -237,10 +239,9 @@ class Lab:
         try:
             return future.result()  # type: ignore[no-any-return]
         except KeyboardInterrupt:
-            # Jupyter's "interrupt kernel": stop the lab's side too, even if it is stuck in object code.
+            # Jupyter's "interrupt kernel": stop the lab's side too; cancelling the future cancels
+            # its task and asks the watchdog to stop object code that stays stuck (LoopThread).
             future.cancel()
-            if thread.watchdog is not None:
-                thread.watchdog.request_interrupt()
             raise
 
     def advance(self, seconds: float) -> float:
@@ -436,6 +437,10 @@ def _shut_down(engine: Engine, lock: FolderLock | None) -> None:
             thread.close()
     finally:
         if lock is not None:
+            try:
+                lock.save_clock(engine.loop.vnow)
+            except OSError as exc:  # a read-only folder: the next lab starts its clock at 0
+                log.warning("persist folder: could not save the clock (%s)", exc)
             lock.release()
 
 

@@ -108,6 +108,12 @@ class VirtualLoop(asyncio.SelectorEventLoop):
                 self.vnow = now
         return self.vnow
 
+    def advance_to(self, when: float) -> None:
+        """Move the clock forward to ``when`` (never back); used when a lab resumes a folder's clock."""
+        if when > self.vnow:
+            self.vnow = when
+            self._real_origin = (self.vnow, _monotonic())
+
     def set_realtime(self, on: bool) -> None:
         """Let the clock follow the wall clock (serving real requests) or jump again (lessons).
         Either way it goes on from where it is and never runs backwards."""
@@ -324,7 +330,7 @@ class LoopThread:
     def _cancel_if_cancelled(self, cf: concurrent.futures.Future[Any], task: asyncio.Task[Any]) -> None:
         if cf.cancelled():
             if self.watchdog is not None:
-                self.watchdog.request_interrupt()  # if object code is stuck, stop it
+                self.watchdog.request_interrupt(task)  # if object code is stuck, stop it
             self.loop.call_soon_threadsafe(task.cancel)
 
     async def drive(self, awaitable: Any) -> Any:
@@ -343,7 +349,7 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=2)
         if self._thread.is_alive() and self.watchdog is not None:
-            self.watchdog.request_interrupt()  # stuck in object code: stop it
+            self.watchdog.request_interrupt(None)  # stuck in object code: stop it
             self.watchdog.interrupt_requested -= 1.0
             self._thread.join(timeout=3)
         if self.watchdog is not None:

@@ -76,7 +76,9 @@ class Watchdog:
         self.limit = limit
         self.clock = _thread_clock(self.ident)
         self.last = self.clock()
-        self.interrupt_requested = 0.0  # when a Ctrl-C asked for a stuck call to be stopped
+        # when a Ctrl-C asked for a stuck call to be stopped, and that call's future
+        self.interrupt_requested = 0.0
+        self.interrupted_call: Any = None
         self.fired: list[tuple[str, str]] = []  # (object, what) for each interruption
         with _lock:
             _watched.add(self)
@@ -88,8 +90,13 @@ class Watchdog:
         with _lock:
             _watched.discard(self)
 
-    def request_interrupt(self) -> None:
-        """Ctrl-C in the notebook: stop the object code the lab is stuck in, if it stays stuck."""
+    def request_interrupt(self, call: Any) -> None:
+        """Ctrl-C in the notebook: stop the object code the lab is stuck in, if it stays stuck.
+
+        ``call`` is the interrupted call's future: once it is done the request lapses, so a
+        later, innocent call is never stopped for an old Ctrl-C.
+        """
+        self.interrupted_call = call
         self.interrupt_requested = time.monotonic()
 
     def _current_host(self) -> ObjectHost | None:
@@ -116,8 +123,11 @@ class Watchdog:
         if host is None:
             return
         host.cpu_used += spent
+        call = self.interrupted_call
+        if call is not None and call.done():
+            self.interrupt_requested, self.interrupted_call = 0.0, None
         if self.interrupt_requested and time.monotonic() - self.interrupt_requested > 0.2:
-            self.interrupt_requested = 0.0
+            self.interrupt_requested, self.interrupted_call = 0.0, None
             self._stop(host, Interrupted)
         elif host.cpu_used > self.limit and not host.cpu_stopping:
             self._stop(host, CpuLimitExceeded)
