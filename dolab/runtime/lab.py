@@ -9,6 +9,7 @@ face of an :class:`~dolab.runtime.engine.Engine`, which its namespaces and objec
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import math
 import re
@@ -194,7 +195,7 @@ class Lab:
     @property
     def now(self) -> float:
         """Seconds on the lab's virtual clock since the lab started."""
-        return self._engine.loop.vnow
+        return self._engine.loop.time()
 
     @property
     def time_ms(self) -> float:
@@ -248,14 +249,38 @@ class Lab:
         """Let ``seconds`` pass on the lab clock (everything due meanwhile happens); returns ``now``."""
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds < 0:
             raise ConfigError(f"advance() needs seconds >= 0; the clock never goes back (got {seconds!r})")
-        self.run(until=self.now + check_seconds("advance() seconds", seconds))
+        seconds = check_seconds("advance() seconds", seconds)
+        if self._engine.loop.realtime:  # measured on the lab thread: the wall clock moves meanwhile
+            self.run(self._sleep_until(seconds, relative=True))
+        else:
+            self.run(until=self.now + seconds)
         return self.now
 
-    async def _sleep_until(self, when: float) -> None:
-        now = self._engine.loop.vnow
+    async def _sleep_until(self, when: float, relative: bool = False) -> None:
+        loop = self._engine.loop
+        now = loop.time()
+        when = now + when if relative else when
         if when < now:
             raise ConfigError(f"cannot run until t={when:g}: the clock already reads t={now:g}")
-        await asyncio.sleep(when - now)
+        if not loop.realtime:
+            await asyncio.sleep(when - now)
+            return
+        # Serving (run_real_time): jump to `when` at once, then go on at wall speed. A timer set at
+        # `when` now fires after every timer due by then (same-instant timers fire first-set-first).
+        loop.advance_to(when)
+        done: asyncio.Future[None] = loop.create_future()
+        loop.call_at(when, _resolve, done)
+        await done
+
+    def run_real_time(self, main: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``main`` on the lab in the background; until it ends, the lab clock follows the wall clock.
+
+        ``dolab serve`` runs its server this way: real clients wait in real seconds. Meanwhile
+        ``lab.advance(s)`` jumps the clock ``s`` seconds ahead at once (everything due in between
+        happens: hibernation, alarms), and the clock goes on at wall speed from there. Cancel the
+        returned future to stop ``main``; the clock jumps on idle timers again once it ends.
+        """
+        return self._engine.thread.submit(self._engine.thread.real_time(main))
 
     def worker(self, cls: type[WorkerEntrypoint]) -> WorkerStub:
         """A stub for a stateless Worker class: each request runs on a fresh instance."""
@@ -442,6 +467,11 @@ def _shut_down(engine: Engine, lock: FolderLock | None) -> None:
             except OSError as exc:  # a read-only folder: the next lab starts its clock at 0
                 log.warning("persist folder: could not save the clock (%s)", exc)
             lock.release()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def _await(awaitable: Awaitable[T]) -> T:

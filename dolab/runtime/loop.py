@@ -11,6 +11,9 @@ takes no wall time, and two runs with the same seed see the same times.
 Time only moves while someone waits for the lab: a call being awaited, ``lab.run(...)`` or
 ``lab.advance(...)``. Between two notebook cells the clock stands still, so an object does not
 hibernate while the learner reads.
+
+Serving real clients (``lab.run_real_time``, which ``dolab serve`` uses) is the exception: while it
+runs, the clock follows the wall clock, so a browser waiting 10 s sees its object hibernate after 10 s.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         self.vnow = 0.0
         self.drives = 0  # how many callers are waiting on the lab now; the clock moves only while > 0
         self.realtime = False  # serving: the clock follows the wall clock instead of jumping
+        self.real_time_sessions = 0  # LoopThread.real_time() calls running now
         self._real_origin = (0.0, 0.0)  # (lab time, monotonic time) when real time began
         self.deadlock_after = 1.0  # wall seconds with nothing to do while someone waits
         self.on_deadlock: Callable[[], None] = lambda: None
@@ -332,6 +336,20 @@ class LoopThread:
             if self.watchdog is not None:
                 self.watchdog.request_interrupt(task)  # if object code is stuck, stop it
             self.loop.call_soon_threadsafe(task.cancel)
+
+    async def real_time(self, main: Coroutine[Any, Any, Any]) -> Any:
+        """Await ``main`` with the clock following the wall clock (serving real clients); nested or
+        concurrent sessions keep it so until the last one ends."""
+        loop = self.loop
+        loop.real_time_sessions += 1
+        if loop.real_time_sessions == 1:
+            loop.set_realtime(True)
+        try:
+            return await main
+        finally:
+            loop.real_time_sessions -= 1
+            if loop.real_time_sessions == 0:
+                loop.set_realtime(False)
 
     async def drive(self, awaitable: Any) -> Any:
         """Await ``awaitable`` on the lab loop, letting the clock jump while it waits."""

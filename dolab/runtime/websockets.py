@@ -92,7 +92,7 @@ class WebSocket:
             return
         self.readyState = CLOSED
         if self.peer is not None:
-            self._engine.call_soon_anywhere(self._engine.sockets.closed, self.peer, code, reason)
+            self._engine.call_soon_anywhere(self._engine.sockets.close_after_sent, self.peer, code, reason)
 
     # -- the standard API ---------------------------------------------------------------------------
 
@@ -260,9 +260,20 @@ class SocketHub:
         if host is not None:
             await host.call("ws_message", "webSocketMessage", (target, message), None)
 
+    def close_after_sent(self, target: WebSocket, code: int, reason: str) -> None:
+        """A close travels behind the messages sent before it (``send("bye"); close()`` delivers "bye"):
+        each delivery is a task, and tasks start in the order they were made."""
+        async def close() -> None:
+            self.closed(target, code, reason)
+
+        self.engine.loop.create_task(close())
+
     def closed(self, target: WebSocket, code: int, reason: str) -> None:
         target.readyState = CLOSED
         target.close_info = (code, reason)
+        if target.is_client:  # whoever holds the client end (a real connection under dolab serve) hears it
+            for listener in target._listeners.get("close", []):
+                listener({"code": code, "reason": reason, "wasClean": True})
         host = self._host_of(target) if target.host_key else None
         if host is not None:
             self.engine.loop.create_task(host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
