@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from conformance.sdk_model import DateNow, Now
-from conformance.steps import SKIP_LOCAL_LIMITS, Case, IdString, Step, call, sql
+from conformance.steps import SKIP_LOCAL_LIMITS, Case, IdString, Step, call, kv, sql
 
 UTC = dt.UTC
 
@@ -132,6 +132,16 @@ def kv_cases() -> list[Case]:
         call("get", "after"),
         call("sync"),
     ]))
+    # The synchronous KV API (ctx.storage.kv): same data as the asynchronous one.
+    steps = [kv("put", "a", 1), kv("get", "a"), call("get", "a"), call("put", "b", {"x": [1, 2]}), kv("get", "b"),
+             kv("get", "missing"), kv("put", 5, "five"), kv("get", "5"), kv("put", "ab", None), kv("list"),
+             kv("list", {"prefix": "a"}), kv("list", {"reverse": True, "limit": 2}), kv("list", {"start": "b"}),
+             kv("list", {"startAfter": "a", "end": "b"}), kv("list", {"limit": 0}), kv("delete", "a"),
+             kv("delete", "a"), call("list"), kv("put", "only-key"), kv("get"), kv("delete"), kv("put"),
+             kv("get", ["a", "b"]), kv("delete", ["a", "b"])]
+    for name, value in VALUES:
+        steps += [kv("put", name, value), kv("get", name)]
+    cases.append(Case("kv-sync", "kv", steps))
     # Production limits that local workerd does not enforce: recorded, never counted.
     cases.append(Case("kv-limits", "kv", [
         call("put", "k" * 2049, 1, skip=SKIP_LOCAL_LIMITS),

@@ -171,6 +171,11 @@ async def perform(obj: ConformanceObject, step: Step, base: float, target: Any) 
         if step.time and answer.error is None:
             answer.value = _time(answer.value, base)
         return answer
+    if step.op == "kv":
+        args = [_resolve(a, base) for a in step.args]
+        if step.method == "list":
+            return await _settle(lambda: list(storage.kv.list(*args)))
+        return await _settle(lambda: getattr(storage.kv, step.method)(*args))
     if step.op == "sql":
         return await _settle(lambda: _sql(storage, step, base))
     if step.op == "databaseSize":

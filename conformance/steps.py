@@ -22,7 +22,7 @@ SKIP_LOCAL_LIMITS = "local workerd enforces no key/value/batch size limit; produ
 class Step:
     """One operation. ``op`` says what kind; the other fields are its parts."""
 
-    op: str  # call | sql | databaseSize | transaction | transactionSync | alarmPlan | alarmLog | wait | id | rpc
+    op: str  # call | kv | sql | databaseSize | transaction | transactionSync | alarmPlan | alarmLog | wait | id | rpc
     method: str = ""
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +45,8 @@ class Step:
         a = ", ".join([_r(x) for x in self.args] + [f"{k}={_r(v)}" for k, v in self.kwargs.items()])
         if self.op == "call":
             return f"await storage.{self.method}({a})"
+        if self.op == "kv":
+            return f"storage.kv.{self.method}({a})"
         if self.op == "sql":
             b = "".join(", " + _r(x) for x in self.args)
             return f"storage.sql.exec({_r(self.query)}{_r(b) if len(b) > 60 else b}) [{self.read}]"
@@ -97,6 +99,11 @@ def call(method: str, *args: Any, time: bool = False, tolerance: float = 0.0, sk
     return Step("call", method=method, args=args, kwargs=kwargs, time=time, tolerance=tolerance, skip=skip)
 
 
+def kv(method: str, *args: Any) -> Step:
+    """``ctx.storage.kv.<method>(*args)``: the synchronous KV API."""
+    return Step("kv", method=method, args=args)
+
+
 def sql(query: str, *bindings: Any, read: str = "toArray") -> Step:
     return Step("sql", query=query, args=bindings, read=read)
 
@@ -120,8 +127,9 @@ def wire_step(step: Step, in_transaction: bool = False) -> dict[str, Any]:
     w: dict[str, Any] = {"op": step.op}
     if step.time:
         w["time"] = True
-    if step.op == "call":
+    if step.op in ("call", "kv"):
         w["method"] = step.method
+        # ctx.storage.kv is wrapped like ctx.storage (a nested _BindingWrapper): python_to_rpc.
         # Inside a transaction() closure the txn object is a raw JsProxy: Pyodide's own conversion.
         w["args"] = _args(step, implicit=in_transaction)
     elif step.op == "sql":

@@ -213,6 +213,10 @@ export class LabObject extends DurableObject {
       case "call":
         // storage.<method>(...args), or the same on a transaction object.
         return target[step.method](...args);
+      case "kv":
+        // The synchronous KV API; list() is a lazy iterator: spread it into [key, value] pairs.
+        if (step.method === "list") return [...storage.kv.list(...args)];
+        return storage.kv[step.method](...args);
       case "sql":
         return this.sql(step, base);
       case "databaseSize":

@@ -716,7 +716,7 @@ def test_path_like_names_work_and_stay_inside_the_persist_folder(tmp_path: Path)
         lab.evict_all()
         assert len(lab.list_durable_object_ids("COUNTER")) == len(PATH_NAMES)
 
-    files = sorted(p for p in tmp_path.rglob("*") if not p.is_dir() and p.name != ".dolab.lock")
+    files = sorted(p for p in tmp_path.rglob("*") if not p.is_dir() and p.name not in (".dolab.lock", ".dolab-clock"))
     assert len(files) == len(PATH_NAMES)
     for path in files:
         assert path.parent == persist / "Counter", f"{path} is outside {persist}/Counter"

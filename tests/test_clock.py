@@ -144,3 +144,64 @@ def test_same_instant_sleeps_wake_in_the_order_they_started() -> None:
 
         lab.run(all_of_them())
     assert woke == [f"s{i}" for i in range(6)]
+
+
+class Clocked(DurableObject):
+    """Reads the time the ways object code does on Cloudflare (no helper on env)."""
+
+    async def times(self) -> list[Any]:
+        from datetime import UTC, date, datetime  # the usual spelling, bound in this module
+
+        busy_until = time.monotonic() + 0.05
+        while time.monotonic() < busy_until:  # computing: Date.now() does not move meanwhile
+            pass
+        return [time.time(), datetime.now(UTC).timestamp(), datetime.now().isoformat(), date.today().isoformat()]
+
+
+def test_time_and_datetime_in_object_code_read_the_lab_clock() -> None:
+    import datetime as dt
+
+    with Lab(durable_objects={"C": Clocked}) as lab:
+        stub = lab.env.C.getByName("c")
+        first = lab.run(stub.times())
+        assert first == [1767225600, 1767225600, "2026-01-01T00:00:00", "2026-01-01"]  # lab second 0
+        lab.advance(3 * 86_400 + 1.5)
+        later = lab.run(stub.times())
+        assert later[0] == later[1] == 1767225600 + 3 * 86_400 + 1.5
+        assert later[2:] == ["2026-01-04T00:00:01.500000", "2026-01-04"]  # naive means UTC, as in a Worker
+    # Outside a lab's thread nothing changed: the machine's clock, real classes, pandas happy.
+    assert abs(dt.datetime.now(dt.UTC).timestamp() - time.time()) < 5
+
+
+def test_datetime_names_of_a_class_module_follow_the_lab_even_after_a_new_import() -> None:
+    import datetime as dt
+    import sys
+    import types
+
+    from dolab.runtime import wallclock
+
+    module = types.ModuleType("learner_cell")  # a notebook's __main__, as the kernel has it
+    sys.modules["learner_cell"] = module
+    exec(  # noqa: S102 - a notebook cell, as the kernel runs it
+        "from datetime import datetime, UTC\nimport datetime as dtm\n"
+        "from dolab import DurableObject\n"
+        "class Stamp(DurableObject):\n"
+        "    async def now(self):\n"
+        "        return [datetime.now(UTC).timestamp(), dtm.datetime.now(UTC).timestamp(),\n"
+        "                isinstance(datetime.now(), datetime),\n"
+        "                type(datetime(2026, 1, 1)).__module__ == 'datetime']\n",
+        module.__dict__,
+    )
+    try:
+        with Lab(durable_objects={"S": module.Stamp}) as lab:
+            stub = lab.env.S.getByName("s")
+            lab.advance(60)
+            assert lab.run(stub.now()) == [1767225660, 1767225660, True, True]
+            module.datetime = dt.datetime  # the learner runs `from datetime import datetime` again
+            lab.advance(60)
+            assert lab.run(stub.now())[0] == 1767225720
+        assert module.datetime is wallclock.LabDatetime  # stand-ins stay: they behave as the real ones
+        assert isinstance(dt.datetime(2026, 1, 1), module.datetime)
+        assert module.datetime(2026, 1, 1) == dt.datetime(2026, 1, 1)
+    finally:
+        del sys.modules["learner_cell"]

@@ -161,3 +161,45 @@ def test_list_ids_includes_active_objects(lab: Lab) -> None:
     lab.evict(lab.env.COUNTER.getByName("y"))
     listed = {i.toString() for i in lab.list_durable_object_ids("COUNTER")}
     assert listed == {lab.env.COUNTER.idFromName(n).toString() for n in names}
+
+
+class Keepalive(DurableObject):
+    """A room whose join() leaves a timer behind: the bug that keeps objects awake and billed."""
+
+    async def join(self, leak: bool = True) -> str:
+        if leak and not hasattr(self, "keepalive"):
+            self.keepalive = asyncio.create_task(self.ping_forever())
+        return "joined"
+
+    async def ping_forever(self) -> None:
+        while True:
+            await asyncio.sleep(30)
+
+    async def later(self) -> None:
+        self.ctx.waitUntil(asyncio.sleep(600))
+
+    async def stop(self) -> None:
+        self.keepalive.cancel()
+
+
+def test_why_awake_names_the_forgotten_timer_and_the_line_that_started_it() -> None:
+    with Lab(durable_objects={"R": Keepalive}) as lab:
+        leaky, clean = lab.env.R.getByName("leaky"), lab.env.R.getByName("clean")
+        for _ in range(30):  # a visitor a minute, for half an hour
+            lab.run(leaky.join())
+            lab.run(clean.join(leak=False))
+            lab.advance(60)
+        assert lab.why_awake(clean) == []  # hibernated after each visit
+        (blocker,) = lab.why_awake(leaky)
+        assert blocker.kind == "task" and "ping_forever()" in blocker.what
+        assert "test_lifecycle.py" in blocker.where and "asyncio.create_task(self.ping_forever())" in blocker.where
+        stats = lab.statistics()
+        assert stats.active == 1 and stats.active_seconds >= 30 * 60 - 1  # billed the whole half hour
+        lab.run(leaky.stop())
+        lab.run(leaky.later())
+        (pending,) = lab.why_awake(leaky)
+        assert pending.kind == "waitUntil" and "test_lifecycle.py" in pending.where
+        lab.advance(600)
+        assert lab.why_awake(leaky) == []  # nothing pending: it hibernates 10 s later
+        lab.advance(11)
+        assert lab.statistics().active == 0

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dolab import JsDict, Lab, StorageError, StorageRangeError, StorageTypeError
+from dolab import DurableObject, JsDict, Lab, StorageError, StorageRangeError, StorageTypeError
 
 
 def inside(lab: Lab, fn: Any, name: str = "kv") -> Any:
@@ -228,3 +228,32 @@ def test_kv_lives_in_the_objects_sqlite_database(lab: Lab) -> None:
     assert before == 4096  # a new object is one page, as on workerd
     assert after > before + 100_000
     assert "_cf_KV" not in names_before and "_cf_KV" in names  # created by the first KV write
+
+
+class SyncCounter(DurableObject):
+    """A read-modify-write with the synchronous KV API: no await, so nothing can interleave."""
+
+    async def bump(self) -> int:
+        kv = self.ctx.storage.kv
+        n = (kv.get("n") or 0) + 1
+        kv.put("n", n)
+        return int(n)
+
+    async def pairs(self) -> Any:
+        return [list(self.ctx.storage.kv.list()), await self.ctx.storage.get("n")]
+
+
+def test_the_synchronous_kv_api_shares_data_with_the_async_one_and_needs_no_gate() -> None:
+    import asyncio
+
+    # storage_latency makes every awaited storage call slow; the sync API does not wait at all.
+    with Lab(durable_objects={"C": SyncCounter}, storage_latency=0.01) as lab:
+        stub = lab.env.C.getByName("c")
+
+        async def many() -> list[int]:
+            return list(await asyncio.gather(*(stub.bump() for _ in range(50))))
+
+        started = lab.now
+        assert sorted(lab.run(many())) == list(range(1, 51))  # no update lost
+        assert lab.now == started  # and no simulated storage time spent
+        assert lab.run(stub.pairs()) == [[["n", 50]], 50]

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dolab.runtime import awake
 from dolab.runtime.alarms import AlarmScheduler
 from dolab.runtime.context import current_host
 from dolab.runtime.database import StorageFaults
@@ -229,4 +230,5 @@ def _track_object_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: An
     host = current_host.get()
     if host is not None:
         host.track(task)
+        awake.remember(task)  # for lab.why_awake(): which line started it
     return task

@@ -1,4 +1,11 @@
-"""``Request`` and ``Response``, shaped like the Fetch API as Python Workers expose it."""
+"""``Request`` and ``Response``, shaped like the Fetch API as Python Workers expose it.
+
+Constructors and names follow the Python Workers SDK (``workers.Request``, ``workers.Response``;
+tests/test_sdk_surface.py checks them against its source): ``Request(url, method=..., headers=...,
+body=...)``, ``Response(body, status, status_text, headers, web_socket)``, ``Response.json(data)``
+(also ``Response.from_json``), ``Response.redirect(url, status)``; a response's ``status_text``
+and ``ok``, as Pyodide's ``FetchResponse`` has them.
+"""
 
 from __future__ import annotations
 
@@ -100,13 +107,27 @@ async def _one(data: bytes) -> AsyncGenerator[bytes, None]:
 
 
 class Request(_Body):
-    """An HTTP request to an object's ``fetch`` handler."""
+    """An HTTP request to an object's ``fetch`` handler: ``Request(url, method=..., headers=..., body=...)``."""
 
-    def __init__(self, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> None:
+    url: str
+    method: str
+    headers: Headers
+
+    def __init__(self, input: str | Request, *, method: str | None = None, headers: Any = None,  # noqa: A002 - the SDK's name
+                 body: Any = None) -> None:
+        if isinstance(input, Request):  # a copy, with any option given replacing the original's
+            url = input.url
+            method = method or input.method
+            headers = input.headers if headers is None else headers
+            body = input._body if body is None else body
+        else:
+            url = input
         if not isinstance(url, str) or "://" not in url:
             raise FetchError(f"Fetch API cannot load: {url!r} (need an absolute URL such as 'https://cart/add')")
+        if method is not None and not isinstance(method, str):
+            raise FetchError(f"Request method must be a str such as 'POST', got {method!r}")
         self.url = url
-        self.method = method.upper()
+        self.method = (method or "GET").upper()
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self._body = _body_bytes(body)
 
@@ -114,20 +135,21 @@ class Request(_Body):
         """The body parsed as JSON."""
         return await self._parse_json()
 
+    def clone(self) -> Request:
+        """A copy whose body can be read again."""
+        return Request(self)
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"
 
 
 class _JsonFactoryOrParser:
-    """``Response.json(data)`` builds a response; ``await response.json()`` parses one."""
+    """``Response.json(data)`` builds a response; ``await response.json()`` parses one (as the SDK's
+    ``Response.json`` does both)."""
 
     def __get__(self, instance: Response | None, owner: type[Response]) -> Any:
         if instance is None:
-            def build(data: Any, status: int = 200, headers: Any = None) -> Response:
-                merged = dict(Headers(headers))
-                merged.setdefault("content-type", "application/json")
-                return owner(_json.dumps(data), status=status, headers=merged)
-            return build
+            return owner.from_json
         return instance._parse_json
 
 
@@ -140,19 +162,36 @@ class Response(_Body):
 
     json = _JsonFactoryOrParser()
 
-    def __init__(self, body: Any = None, status: int = 200, headers: Any = None, statusText: str = "",
+    def __init__(self, body: Any = None, status: int | None = None, status_text: str = "", headers: Any = None,
                  web_socket: Any = None) -> None:
-        if not isinstance(status, int) or not 200 <= status <= 599 and status != 101:
+        status = 200 if status is None else status
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599 and status != 101:
             raise FetchError(f"Response status must be an int in 200..599, got {status!r}")
+        if not isinstance(status_text, str):
+            raise FetchError(f"Response status_text must be a str, got {status_text!r}")
         if hasattr(body, "__aiter__"):
             # dolab's stand-in for a ReadableStream body (on Cloudflare: a js.ReadableStream, e.g. the
             # readable side of a TransformStream): chunks go to the client as they are produced.
             self._stream, body = body, None
         self._body = _body_bytes(body)
         self.status = status
-        self.statusText = statusText
+        self.status_text = status_text
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.webSocket = web_socket  # the client end of a WebSocketPair, with status 101
+
+    @staticmethod
+    def from_json(data: Any, status: int = 200, status_text: str = "", headers: Any = None) -> Response:
+        """A response whose body is ``data`` as JSON (``content-type: application/json`` unless given)."""
+        merged = dict(Headers(headers))
+        merged.setdefault("content-type", "application/json")
+        return Response(_json.dumps(data), status=status, status_text=status_text, headers=merged)
+
+    @staticmethod
+    def redirect(url: str, status: int = 302) -> Response:
+        """A redirect to ``url`` (status 301, 302, 303, 307 or 308)."""
+        if status not in (301, 302, 303, 307, 308):
+            raise FetchError(f"Response.redirect() needs a redirect status (301, 302, 303, 307, 308), got {status!r}")
+        return Response(None, status=status, headers={"location": url})
 
     @property
     def ok(self) -> bool:

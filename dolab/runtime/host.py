@@ -33,6 +33,7 @@ from dolab.runtime.hoststore import HostStorage
 from dolab.runtime.lifecycle import Rest
 from dolab.runtime.objects import DurableObjectState
 from dolab.runtime.values import to_wire
+from dolab.runtime.wallclock import adopt, needs_adopting
 from dolab.runtime.watchdog import CPU_MESSAGE, INTERRUPT_MESSAGE, CpuLimitExceeded, Interrupted
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class ObjectHost(HostStorage):
                 self._check_generation(generation)
                 instance = self.instance
             # Stage 2, run the handler.
+            if needs_adopting(self.ns.module_names):  # a cell imported datetime again
+                adopt(self.ns.cls)
             result = self._dispatch(instance, kind, name, args, kwargs)
             if hasattr(result, "__await__"):
                 result = await result

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from dolab.runtime.awake import Blocker, blockers
 from dolab.runtime.context import Transport
 from dolab.runtime.engine import Engine, PendingCall
 from dolab.runtime.errors import FAILURES, ConfigError, LabStateError
@@ -382,6 +383,18 @@ class Lab:
         def go() -> GateStatistics | None:
             host = stub._ns.hosts.get(stub.id._raw)
             return None if host is None else host.gate.statistics()
+        return self._engine.on_lab(go)
+
+    def why_awake(self, stub: DurableObjectStub) -> list[Blocker]:
+        """What keeps an object from hibernating, each with the line that started it.
+
+        Empty when nothing does: an idle object then hibernates after ``hibernate_after``, or is
+        already out of memory. Cloudflare has no such view; in dolab it finds the forgotten timer
+        that keeps an object awake, and billed, around the clock.
+        """
+        def go() -> list[Blocker]:
+            host = stub._ns.hosts.get(stub.id._raw)
+            return [] if host is None or host.instance is None else blockers(host)
         return self._engine.on_lab(go)
 
     def statistics(self) -> LabStatistics:

@@ -10,7 +10,7 @@ import os
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from dolab.runtime import ids
+from dolab.runtime import ids, wallclock
 from dolab.runtime.context import current_host, current_region
 from dolab.runtime.database import object_files
 from dolab.runtime.errors import (
@@ -56,6 +56,8 @@ class DurableObjectNamespace:
         self.cold: dict[bytes, bytes] = {}
         self.hibernating = 0  # how many cold entries are hibernated (the rest were evicted)
         self.location_hints: dict[bytes, str] = {}
+        # datetime.now() in the class's code reads the lab clock (see wallclock.adopt).
+        self.module_names = wallclock.adopt(cls)
 
     # -- ids ------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from dolab.runtime.authorizer import MAX_LENGTH
 from dolab.runtime.codec import decode, encode
 from dolab.runtime.errors import ResetError, StorageError, StorageRangeError, StorageTypeError
 from dolab.runtime.sql import SqlStorage
+from dolab.runtime.synckv import SyncKvStorage
 from dolab.runtime.transaction import DurableObjectTransaction
 from dolab.runtime.values import JsDict, short, to_wire
 from dolab.runtime.webidl import MISSING
@@ -96,6 +97,7 @@ class DurableObjectStorage:
         self._host = host
         self._generation = generation
         self.sql = SqlStorage(self)
+        self.kv = SyncKvStorage(self)
 
     def _live(self) -> ObjectHost:
         host = self._host

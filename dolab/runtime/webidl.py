@@ -27,9 +27,9 @@ OPTION_TYPES = {
 }
 
 
-def not_of_type(method: str, position: int, kind: str) -> StorageTypeError:
+def not_of_type(method: str, position: int, kind: str, interface: str = "DurableObjectStorage") -> StorageTypeError:
     return StorageTypeError(
-        f"Failed to execute '{method}' on 'DurableObjectStorage': parameter {position} is not of type '{kind}'."
+        f"Failed to execute '{method}' on '{interface}': parameter {position} is not of type '{kind}'."
     )
 
 

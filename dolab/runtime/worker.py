@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from dolab.runtime import wallclock
 from dolab.runtime.errors import FetchError, RpcError
 from dolab.runtime.fetch import Request, Response
 from dolab.runtime.values import to_wire
@@ -56,6 +57,7 @@ class WorkerStub:
             raise RpcError(f"lab.worker() needs a WorkerEntrypoint subclass, got {cls!r}")
         self._engine = engine
         self._cls = cls
+        wallclock.adopt(cls)  # datetime.now() in the Worker's code reads the lab clock
         self.requests = 0
 
     def _instance(self) -> WorkerEntrypoint:

@@ -136,7 +136,7 @@ class WorkerApp:
         except ClientDisconnect:
             return  # the client left before its request was whole: the Worker never sees half of it
         has_body = bool(body) or scope["method"] not in ("GET", "HEAD")
-        request = Request(url, scope["method"], headers=headers, body=bytes(body) if has_body else None)
+        request = Request(url, method=scope["method"], headers=headers, body=bytes(body) if has_body else None)
         response = await self._fetch(request)
         if response.webSocket is not None:
             response = Response(NOT_AN_UPGRADE, status=500)
@@ -207,7 +207,7 @@ class WorkerApp:
         if refused is not None:
             await real.send_denial_response(PlainTextResponse(refused[1], refused[0]))
             return
-        response = await self._fetch(Request(url, "GET", headers=headers))
+        response = await self._fetch(Request(url, method="GET", headers=headers))
         client = response.webSocket
         if response.status != 101 or client is None:
             # The Worker said no (404, 426, ...): the client gets exactly that response.

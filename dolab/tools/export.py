@@ -253,6 +253,16 @@ def render(program: Program, *, name: str | None = None, default: str | None = N
     return Project(files, findings, project_routes, how)
 
 
+def preview(source: str, classes: Sequence[str] = (), *, name: str | None = None,
+            default: str | None = None) -> Project:
+    """The project ``dolab export SOURCE`` would write, without writing it (for a chapter's last
+    cell: "take it to production"). ``source`` is a notebook or .py path, or a module[:Class]."""
+    from dolab.tools.program import build  # noqa: PLC0415 - the CLI's own path, kept in one place
+    from dolab.tools.source import load  # noqa: PLC0415
+
+    return render(build(load(source), classes=classes), name=name, default=default)
+
+
 def write(project: Project, outdir: Path) -> list[Path]:
     """Write the files into ``outdir``; refuses a folder holding anything export did not write."""
     if outdir.exists():
