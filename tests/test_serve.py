@@ -132,6 +132,7 @@ def test_requests_reach_objects_through_env_and_storage_is_real(served: Server) 
 def test_unknown_route_status_and_empty_body_pass_through(served: Server) -> None:
     missing = httpx.get(f"{served.url}/no/such/place")
     assert (missing.status_code, missing.text) == (404, "nothing at /no/such/place")
+    assert missing.headers["content-type"] == "text/plain;charset=UTF-8"  # a str body, as new Response("...")
     empty = httpx.get(f"{served.url}/nobody")
     assert (empty.status_code, empty.content) == (204, b"")
 
@@ -302,3 +303,44 @@ def test_dolab_serve_says_why_it_cannot_start() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "no_such_module_here" in result.stderr
+
+
+# --- what serving relies on in the runtime, seen in-process ------------------------------------------------------
+
+
+def test_a_streamed_response_reads_whole_in_process_and_its_body_streams_once() -> None:
+    async def parts() -> AsyncIterator[str | bytes]:
+        yield "a"
+        yield b"b"
+
+    lab = Lab()
+    response = Response(parts())
+    assert response.streamed and "content-type" not in response.headers
+    assert lab.run(response.text()) == "ab"
+    assert not response.streamed and lab.run(response.text()) == "ab"  # read once, kept
+    assert Response("x").headers["content-type"] == "text/plain;charset=UTF-8"
+    assert Response(b"x").headers.get("content-type") is None
+    assert Response("{}", headers={"Content-Type": "application/json"}).headers["content-type"] == "application/json"
+    lab.close()
+
+
+def test_send_then_close_delivers_the_message_before_the_close() -> None:
+    class Closer(DurableObject):
+        async def fetch(self, request: Request) -> Response:
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            return Response(None, status=101, web_socket=client)
+
+        async def webSocketMessage(self, ws: Any, message: Any) -> None:
+            ws.send("bye")
+            ws.close(4001, "done")
+
+    lab = Lab(durable_objects={"C": Closer})
+    client = lab.run(lab.env.C.getByName("c").fetch("https://c/")).webSocket
+    closes: list[Any] = []
+    client.addEventListener("close", closes.append)
+    client.send("hi")
+    lab.advance(1)
+    assert client.received == ["bye"]
+    assert closes == [{"code": 4001, "reason": "done", "wasClean": True}]
+    lab.close()

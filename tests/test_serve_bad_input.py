@@ -168,7 +168,9 @@ def test_a_websocket_message_over_32_mib_closes_with_1009_and_others_go_on() -> 
             with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 - the close may come during either
                 bo.send("x" * (MAX_WS_MESSAGE + 1))
                 bo.recv(timeout=10)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+            # 1009, message too big; or, when the server's close overtakes the client still sending its
+            # 32 MiB, the connection just ends before the client reads the close frame
+            assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
             assert ann.recv(timeout=5) == "bo left"  # the room heard bo go, and never saw the message
             ann.send("still here")
             assert ann.recv(timeout=5) == "ann: still here"

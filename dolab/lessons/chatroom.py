@@ -1,10 +1,10 @@
 """Chapter 07's chat room for real browsers: the room, a Worker in front of it, and a page.
 
-``ChatRoom`` is the chapter's class as it stands there. ``ChatWorker`` is what a deployed chat puts in
-front of it: ``/room/<name>/ws?user=<name>`` upgrades to a WebSocket on the room of that name, the
-way a Worker on Cloudflare forwards an upgrade to an object (the request keeps its ``Upgrade``
-header, the user's name goes in ``x-user`` because a browser's WebSocket cannot set headers).
-``CHAT_PAGE`` is the folder of the page (served as static assets)::
+``ChatRoom`` is the chapter's room (without its count of wake-ups). ``ChatWorker`` is what a deployed
+chat puts in front of it: ``/room/<name>/ws?user=<name>`` upgrades to a WebSocket on the room of that
+name, the way a Worker on Cloudflare forwards an upgrade to an object (the request keeps its
+``Upgrade`` header, the user's name goes in ``x-user`` because a browser's WebSocket cannot set
+headers). ``CHAT_PAGE`` is the folder of the page (served as static assets)::
 
     server = serve(chat_lab(), ChatWorker, assets=CHAT_PAGE)
 

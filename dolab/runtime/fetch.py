@@ -40,6 +40,14 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._items!r})"
 
 
+def _typed(headers: Headers, body: Any) -> Headers:
+    """A text body gets ``content-type: text/plain;charset=UTF-8`` unless one is given (the Fetch API's
+    "extract a body": ``new Response("hi")`` on Cloudflare says so too)."""
+    if isinstance(body, str) and "content-type" not in headers:
+        return Headers([*headers.items(), ("content-type", "text/plain;charset=UTF-8")])
+    return headers
+
+
 def _body_bytes(body: Any) -> bytes | None:
     if body is None:
         return None
@@ -128,7 +136,7 @@ class Request(_Body):
             raise FetchError(f"Request method must be a str such as 'POST', got {method!r}")
         self.url = url
         self.method = (method or "GET").upper()
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.headers = _typed(headers if isinstance(headers, Headers) else Headers(headers), body)
         self._body = _body_bytes(body)
 
     async def json(self) -> Any:
@@ -176,7 +184,7 @@ class Response(_Body):
         self._body = _body_bytes(body)
         self.status = status
         self.status_text = status_text
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.headers = _typed(headers if isinstance(headers, Headers) else Headers(headers), body)
         self.webSocket = web_socket  # the client end of a WebSocketPair, with status 101
 
     @staticmethod

@@ -258,29 +258,12 @@ class Lab:
         return self.now
 
     async def _sleep_until(self, when: float, relative: bool = False) -> None:
-        loop = self._engine.loop
-        now = loop.time()
-        when = now + when if relative else when
-        if when < now:
-            raise ConfigError(f"cannot run until t={when:g}: the clock already reads t={now:g}")
-        if not loop.realtime:
-            await asyncio.sleep(when - now)
-            return
-        # Serving (run_real_time): jump to `when` at once, then go on at wall speed. A timer set at
-        # `when` now fires after every timer due by then (same-instant timers fire first-set-first).
-        loop.advance_to(when)
-        done: asyncio.Future[None] = loop.create_future()
-        loop.call_at(when, _resolve, done)
-        await done
+        await self._engine.thread.sleep_until(when, relative)
 
     def run_real_time(self, main: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Start ``main`` on the lab in the background; until it ends, the lab clock follows the wall clock.
-
-        ``dolab serve`` runs its server this way: real clients wait in real seconds. Meanwhile
-        ``lab.advance(s)`` jumps the clock ``s`` seconds ahead at once (everything due in between
-        happens: hibernation, alarms), and the clock goes on at wall speed from there. Cancel the
-        returned future to stop ``main``; the clock jumps on idle timers again once it ends.
-        """
+        """Start ``main`` on the lab in the background; until it ends, the lab clock follows the wall
+        clock (``dolab serve`` runs its server so), and ``lab.advance(s)`` jumps it ``s`` seconds ahead
+        at once. Cancel the returned future to stop ``main``."""
         return self._engine.thread.submit(self._engine.thread.real_time(main))
 
     def worker(self, cls: type[WorkerEntrypoint]) -> WorkerStub:
@@ -480,11 +463,6 @@ def _shut_down(engine: Engine, lock: FolderLock | None) -> None:
             except OSError as exc:  # a read-only folder: the next lab starts its clock at 0
                 log.warning("persist folder: could not save the clock (%s)", exc)
             lock.release()
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 async def _await(awaitable: Awaitable[T]) -> T:

@@ -33,7 +33,7 @@ from time import monotonic as _monotonic
 from typing import Any
 
 from dolab.runtime import wallclock
-from dolab.runtime.errors import LabStateError
+from dolab.runtime.errors import ConfigError, LabStateError
 
 
 class _VirtualSelector:
@@ -206,6 +206,11 @@ class VirtualLoop(asyncio.SelectorEventLoop):
                     self.vnow = when
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class LoopThread:
     """Owns a :class:`VirtualLoop` in a daemon thread and hands coroutines to it."""
 
@@ -336,6 +341,24 @@ class LoopThread:
             if self.watchdog is not None:
                 self.watchdog.request_interrupt(task)  # if object code is stuck, stop it
             self.loop.call_soon_threadsafe(task.cancel)
+
+    async def sleep_until(self, when: float, relative: bool = False) -> None:
+        """Wait on the lab clock until ``when`` (``now + when`` if ``relative``: measured here, on the
+        lab thread, because a serving clock moves meanwhile). While serving, jump there at once."""
+        loop = self.loop
+        now = loop.time()
+        when = now + when if relative else when
+        if when < now:
+            raise ConfigError(f"cannot run until t={when:g}: the clock already reads t={now:g}")
+        if not loop.realtime:
+            await asyncio.sleep(when - now)
+            return
+        # A jump, then the wall clock again. A timer set at `when` now fires after every timer due by
+        # then (same-instant timers fire first-set-first), as asyncio.sleep's would on a virtual clock.
+        loop.advance_to(when)
+        done: asyncio.Future[None] = loop.create_future()
+        loop.call_at(when, _resolve, done)
+        await done
 
     async def real_time(self, main: Coroutine[Any, Any, Any]) -> Any:
         """Await ``main`` with the clock following the wall clock (serving real clients); nested or
