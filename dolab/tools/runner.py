@@ -81,12 +81,13 @@ def prepare(
         raise ProgramError(f"--default {default}: not a WorkerEntrypoint subclass of {program.source.label} "
                            f"(found: {', '.join(workers) or 'none'})")
     attr = program.source.attr
-    chosen = default or ("Default" if "Default" in workers else attr if attr in workers
-                         else workers[0] if len(workers) == 1 else None)
+    choices = [(default, "--default"), ("Default" if "Default" in workers else None, "the class named Default"),
+               (attr if attr in workers else None, "named in module:Class"),
+               (workers[0] if len(workers) == 1 else None, "the source's only WorkerEntrypoint subclass")]
+    chosen, why = next(((name, why) for name, why in choices if name), (None, ""))
     if chosen is None and not program.bindings:
         raise ProgramError(f"{program.source.label}: no Durable Object to route to and no Worker to serve")
     worker = getattr(module, chosen) if chosen else _router(program)
     objects = {b.name: getattr(module, b.class_name) for b in program.bindings}
     lab = Lab(durable_objects=objects, persist=persist, vars=dict(vars or {}))
-    how = chosen or "the router dolab export generates: /<binding>/<name>/..."
-    return lab, worker, how
+    return lab, worker, why or "the router dolab export generates: /<binding>/<name>/..."
