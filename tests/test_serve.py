@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -40,6 +41,9 @@ class Notes(DurableObject):
         return (await self.ctx.storage.get("notes")) or []
 
 
+STANDARD_CLOSES: list[dict[str, Any]] = []
+
+
 class Standard(DurableObject):
     """The standard WebSocket API: accept() and listeners; says 'bye' and closes on 'quit'."""
 
@@ -55,6 +59,7 @@ class Standard(DurableObject):
                 server.send(event["data"].upper())
 
         server.addEventListener("message", on_message)
+        server.addEventListener("close", lambda event: STANDARD_CLOSES.append(event))
         server.send("welcome")  # before the 101 leaves: must still reach the client, first
         return Response(None, status=101, web_socket=client)
 
@@ -205,6 +210,21 @@ def test_the_standard_api_and_a_close_from_the_object(served: Server) -> None:
             ws.recv(timeout=5)
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4000, "asked to quit")
+
+
+def test_the_standard_api_hears_a_client_leave_cleanly_or_vanish(served: Server) -> None:
+    STANDARD_CLOSES.clear()
+    with connect(ws_url(served, "/standard")) as ws:
+        assert ws.recv(timeout=5) == "welcome"
+        ws.close(4002, "leaving")
+    with connect(ws_url(served, "/standard")) as ws:
+        assert ws.recv(timeout=5) == "welcome"
+        ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame
+        deadline = time.monotonic() + 5
+        while len(STANDARD_CLOSES) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert STANDARD_CLOSES == [{"code": 4002, "reason": "leaving", "wasClean": True},
+                               {"code": 1006, "reason": "", "wasClean": False}]
 
 
 def test_an_upgrade_the_worker_refuses_gets_the_workers_response() -> None:

@@ -255,8 +255,11 @@ class WorkerApp:
         while True:
             message: Message = await real.receive()
             if message["type"] == "websocket.disconnect":
+                # uvicorn gives a close frame's code with its reason; a lost connection comes with no
+                # reason at all, and is what RFC 6455 calls 1006 (the object sees wasClean False)
+                code = int(message.get("code") or 1005) if "reason" in message else 1006
                 if client.readyState == OPEN:
-                    client.close(int(message.get("code") or 1005), message.get("reason") or "")
+                    client.close(code, message.get("reason") or "")
                 return
             data = message.get("text")
             if data is None:
