@@ -279,8 +279,9 @@ def test_serve_refuses_what_it_cannot_serve() -> None:
 
 
 @contextlib.contextmanager
-def running(*args: str) -> Iterator[str]:
-    """``dolab serve ARGS --port 0`` in a child process: its address; stopped with Ctrl-C (SIGINT) after."""
+def running(*args: str, stop: signal.Signals = signal.SIGINT) -> Iterator[str]:
+    """``dolab serve ARGS --port 0`` in a child process: its address; stopped with Ctrl-C (SIGINT) after,
+    or with ``stop``."""
     proc = subprocess.Popen([sys.executable, "-m", "dolab", "serve", *args, "--port", "0"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -297,7 +298,7 @@ def running(*args: str) -> Iterator[str]:
         try:
             yield found.group(1)
         finally:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             rest = proc.stdout.read()
             assert proc.wait(timeout=20) == 0, rest
             assert "stopping" in rest
@@ -314,7 +315,7 @@ def test_dolab_serve_runs_the_chat_and_stops_on_ctrl_c() -> None:
 def test_dolab_serve_runs_chapter_07s_own_room_behind_exports_router() -> None:
     """No Worker in the notebook: the router dolab export would deploy routes /room/<name>/... to the
     chapter's ChatRoom, run from the notebook's own cells (and only those the classes need)."""
-    with running("notebooks/07_websockets_chat.ipynb") as url, \
+    with running("notebooks/07_websockets_chat.ipynb", stop=signal.SIGTERM) as url, \
             connect(url.replace("http://", "ws://") + "/room/lobby/ws") as one, \
             connect(url.replace("http://", "ws://") + "/room/lobby/ws") as two:
         one.send("hello")

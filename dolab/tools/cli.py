@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,13 +151,21 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"dolab serve: {args.source}\n  Worker: {getattr(worker, '__name__', worker)} ({how})\n  objects: "
           f"{bound or 'none'}" + (f"\n  assets: {args.assets}" if args.assets else "")
           + f"\n  listening on {server.url}  (Ctrl-C stops)", flush=True)
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # docker stop, kill: the same clean stop as Ctrl-C
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         server.wait()
     except KeyboardInterrupt:
         print("\nstopping", flush=True)
     finally:
-        server.stop()
+        try:
+            server.stop()
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now, without waiting for connections to close
+            server.stop(timeout=0)
         lab.close()
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
