@@ -227,6 +227,12 @@ def test_the_standard_api_hears_a_client_leave_cleanly_or_vanish(served: Server)
                                {"code": 1006, "reason": "", "wasClean": False}]
 
 
+def test_a_websocket_answer_to_a_plain_request_is_a_500_as_in_workerd(served: Server) -> None:
+    answer = httpx.get(f"{served.url}/standard")  # the object answers 101, but nobody asked to upgrade
+    assert answer.status_code == 500
+    assert "did not request WebSocket upgrade" in answer.text
+
+
 def test_an_upgrade_the_worker_refuses_gets_the_workers_response() -> None:
     lab = chat_lab()
     with serve(lab, ChatWorker) as server:
