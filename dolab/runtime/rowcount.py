@@ -15,7 +15,8 @@ plan step                                      rows read
 ``SCAN t`` (a table)                           every row of ``t`` (at least 1)
 ``SELECT count(*) FROM t``                     every row of ``t``
 ``SEARCH t USING INTEGER PRIMARY KEY``         1 per row found (at least 1)
-``SEARCH t USING [COVERING] INDEX``            1 + rows found (0 if none is found)
+``SEARCH t USING [COVERING] INDEX``            1 + rows found (0 if none is found; rows
+                                               found if the range runs to the index's end)
 ``SCAN t VIRTUAL TABLE`` (FTS5)                rows found
 ``USE TEMP B-TREE FOR ORDER BY``               rows sorted (at least 1)
 =============================================  ===========================================
@@ -149,8 +150,24 @@ def _plan_reads(db: Database, statement: str, values: tuple[Any, ...], returned:
         elif "INTEGER PRIMARY KEY" in rest:
             total += max(1, found)
         elif found:
-            total += 1 + found  # the seek, then one step per entry; a seek that finds nothing reads 0
+            # A step per entry, and one more onto the entry that ends the range, unless the range
+            # runs to the end of the index. A seek that finds nothing reads 0.
+            total += found if _runs_to_end(rest, statement) else 1 + found
     return total
+
+
+_DESC = re.compile(r"\bORDER\s+BY\b[^;]*\bDESC\b", re.I | re.S)
+
+
+def _runs_to_end(rest: str, statement: str) -> bool:
+    """An index range bounded on one side only, walked towards its open side (``at > ?`` in
+    ascending order, ``at < ?`` in descending order), ends at the end of the index."""
+    bounds = re.search(r"\(([^()]*)\)\s*$", rest)
+    if not bounds or "=" in bounds.group(1):
+        return False
+    lower, upper = ">" in bounds.group(1), "<" in bounds.group(1)
+    descending = bool(_DESC.search(statement))
+    return (lower and not upper and not descending) or (upper and not lower and descending)
 
 
 def _table_rows(db: Database, table: str) -> int:
