@@ -494,6 +494,7 @@ def sql_cases() -> list[Case]:
         sql("DROP INDEX big_orders"),
         sql("DROP INDEX orders_by_customer_id"),
         sql("DELETE FROM orders WHERE customer = ?", "c2"),
+        sql("SELECT id FROM orders WHERE customer = ? ORDER BY total DESC", "c4"),
         kv("put", "visits", 3),
         call("get", "visits"),
         kv("get", "visits"),
