@@ -259,6 +259,13 @@ def txn_cases() -> list[Case]:
             sql("SELECT x FROM t ORDER BY x", read="raw"),
             Step("transactionSync", steps=[call("put", "k", 1)]),
             call("get", "k"),
+            # chapter 09's migrate(): schema changes inside transactionSync, kept or rolled back
+            Step("transactionSync", steps=[sql("CREATE TABLE m(x)"), sql("ALTER TABLE m ADD COLUMN y"),
+                                           sql("CREATE INDEX mi ON m(y)")]),
+            Step("transactionSync", steps=[sql("ALTER TABLE m ADD COLUMN z"), sql("CREATE TABLE n(x)")],
+                 end="throw"),
+            sql("SELECT name FROM sqlite_master WHERE name IN ('m', 'mi', 'n') ORDER BY name"),
+            sql("SELECT name FROM pragma_table_info('m') ORDER BY cid"),
         ]),
     ]
 
