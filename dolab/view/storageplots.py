@@ -72,8 +72,8 @@ def bills_frame(bills: Sequence[QueryBill]) -> pd.DataFrame:
         "rows written / write": b.rows_written_per_write,
         "rows read / month (millions)": round(b.rows_read / 1e6, 1),
         "rows written / month (millions)": round(b.rows_written / 1e6, 1),
-        "rows read $": b.read_usd,
-        "rows written $": b.written_usd,
+        "rows read $": round(b.read_usd, 2),
+        "rows written $": round(b.written_usd, 2),
         "total $": b.total_usd,
     } for b in bills]).set_index("design")
 
