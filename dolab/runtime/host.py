@@ -118,7 +118,11 @@ class ObjectHost(HostStorage):
             # the event walks straight in, with no extra await), then construct if needed.
             gate = self.gate
             if gate.holders or gate.waiters or gate.passing or self.engine.cpu_per_event:  # gate.busy, inlined
+                arrived = self.generation
                 await self._admit()
+                failure = self.bcw_failure
+                if failure is not None and failure[0] >= arrived:
+                    raise failure[1]  # a setup that failed while this event waited: it fails with that error
             instance = self.instance if self.instance is not None else self._construct()
             generation = self.generation
             if gate.holders:  # the constructor started blockConcurrencyWhile
