@@ -115,9 +115,47 @@ class SlowInit(DurableObject):
         return self.ready
 
 
+class FailingInit(DurableObject):
+    """Its constructor's setup fails: a schema migration that cannot run on this object's data."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+
+        async def setup() -> None:
+            ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (x)")
+            ctx.storage.sql.exec("ALTER TABLE t ADD COLUMN y")  # fails on the second wake
+
+        ctx.blockConcurrencyWhile(setup)  # not awaited, as in a Python constructor
+
+    async def ping(self) -> str:
+        return "pong"
+
+
+class SlowFailingInit(DurableObject):
+    """Its constructor's setup waits, then fails once: events queue behind it meanwhile."""
+
+    fail = True
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+
+        async def setup() -> None:
+            await asyncio.sleep(1)
+            if type(self).fail:
+                type(self).fail = False
+                raise ValueError("schema mismatch")
+
+        ctx.blockConcurrencyWhile(setup)
+
+    async def ping(self) -> str:
+        return "pong"
+
+
 def make_lab(**kwargs: Any) -> Lab:
     Account.constructed = 0
-    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit}, **kwargs)
+    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit, "FAILING": FailingInit,
+                               "SLOWFAIL": SlowFailingInit},
+               **kwargs)
 
 
 def run_concurrently(lab: Lab, method: str, n: int) -> tuple[Any, list[str]]:
@@ -229,6 +267,33 @@ def test_block_concurrency_while_failure_resets_the_object() -> None:
         assert lab.run(stub.get_memory()) == "fresh"  # in-memory state is gone
         assert lab.run(lab.run_in_durable_object(stub, lambda o, c: c.storage.list())) == {}  # write discarded
         assert Account.constructed == 2
+
+
+def test_a_failing_setup_in_the_constructor_fails_the_waiting_event_with_its_error() -> None:
+    """workerd rejects the events waiting at a broken input gate with the error that broke it, so
+    the caller learns why (here: the column exists already), not only that the object was reset."""
+    with make_lab() as lab:
+        assert lab.run(lab.env.FAILING.getByName("f").ping()) == "pong"  # first wake: the setup runs
+        lab.evict_all()
+        with pytest.raises(DurableObjectError, match="duplicate column name: y: SQLITE_ERROR"):
+            lab.run(lab.env.FAILING.getByName("f").ping())  # second wake: ALTER TABLE fails
+        assert lab.statistics().resets == 1
+
+
+def test_every_event_queued_behind_a_failing_setup_fails_with_its_error() -> None:
+    """Events that arrived while the constructor's blockConcurrencyWhile ran all get its error
+    (InputGate::setBroken); an event that arrives after the reset constructs a fresh instance."""
+    SlowFailingInit.fail = True
+    with make_lab() as lab:
+        stub = lab.env.SLOWFAIL.getByName("s")
+
+        async def three() -> list[Any]:
+            return list(await asyncio.gather(stub.ping(), stub.ping(), stub.ping(), return_exceptions=True))
+
+        outcomes = lab.run(three())
+        assert all(isinstance(o, DurableObjectError) and "schema mismatch" in str(o) for o in outcomes), outcomes
+        assert lab.statistics().constructed == 1  # nobody built a second instance behind the failure
+        assert lab.run(lab.env.SLOWFAIL.getByName("s").ping()) == "pong"
 
 
 def test_block_concurrency_while_in_constructor_delays_the_first_event() -> None:
