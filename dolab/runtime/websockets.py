@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -218,7 +219,9 @@ class SocketHub:
         return [ws for ws in live if tag is None or tag in ws.tags]
 
     def deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
-        self.engine.loop.create_task(self._deliver(sender, target, message, region))
+        # A message in flight belongs to no object: sending one must not count as a task of the
+        # sender's (which would keep it from hibernating, or reset its idle clock when it lands).
+        _outside_objects().run(self.engine.loop.create_task, self._deliver(sender, target, message, region))
 
     async def _deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
         network = self.engine.network
@@ -265,7 +268,8 @@ class SocketHub:
         target.close_info = (code, reason)
         host = self._host_of(target) if target.host_key else None
         if host is not None:
-            self.engine.loop.create_task(host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
+            _outside_objects().run(self.engine.loop.create_task,
+                                   host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
         if target.standard_host is not None:
             target.standard_host.standard_sockets.discard(target)
 
@@ -273,3 +277,10 @@ class SocketHub:
         if ws.host_key is None:
             return None
         return self.engine.host_of(*ws.host_key)
+
+
+def _outside_objects() -> contextvars.Context:
+    """The current context (caller's region, traced request) with no object's code running."""
+    context = contextvars.copy_context()
+    context.run(current_host.set, None)
+    return context
