@@ -6,11 +6,11 @@
 
 # %% exercise 1
 first_to_hear = "alice"      # the room is in Amsterdam, next to her: every message goes there first
-bob_round_trip_ms = 280      # Sydney -> Amsterdam -> Sydney
+bob_round_trip_ms = 300      # Sydney -> Amsterdam -> Sydney
 
 # %% exercise 1 wrong: the sender hears himself first
 first_to_hear = "bob"
-bob_round_trip_ms = 280
+bob_round_trip_ms = 300
 
 # %% exercise 1 wrong: counts only one way to the room
 first_to_hear = "alice"

@@ -106,6 +106,9 @@ def test_the_panel_shows_what_code_sent_sends_on_enter_and_is_busy_while_sending
 
         chat.wait(60)
         assert "hibernating" in panel.status.value and "3 client(s)" in panel.status.value
+    assert panel.send("alice", "after the lab closed") == []
+    assert "could not send" in panel.status.value and "closed" in panel.status.value
+    assert not panel.inputs["alice"].disabled  # not left busy
 
 
 def test_a_hibernating_room_is_billed_for_its_work_a_standard_one_for_the_hour() -> None:
@@ -145,8 +148,8 @@ def test_a_month_of_rooms_and_its_bill() -> None:
     frame = room_costs_frame([standard, run_traffic(Room, clients=10, rounds=60)], rooms=100)
     # The docs' arithmetic: 100 objects billed all month, 128 MB each, $12.50 per million GB-s over 400,000.
     expected = (3600.1 * 720 * 100 * 0.128 - 400_000) * 12.5 / 1e6
-    assert frame.loc["StandardRoom", "duration $"] == pytest.approx(expected, rel=0.01)
-    assert frame.loc["Room", "duration $"] == 0  # inside the GB-s included
+    assert frame.loc["StandardRoom", "duration USD"] == pytest.approx(expected, rel=0.01)
+    assert frame.loc["Room", "duration USD"] == 0  # inside the GB-s included
     # 43.2 million messages at 20:1 plus the 72,000 connections a month: billed requests
     assert frame.loc["Room", "billed requests"] == pytest.approx(43_200_000 / 20 + 720_000)
     fig = plot_room_costs(frame)

@@ -73,8 +73,11 @@ def test_the_timeline_puts_object_times_and_the_alarm_log_on_the_lab_clock(tmp_p
         ran = [line for line in ax.lines if line.get_marker() == "$✓$"][0]
         assert list(ran.get_xdata()) == pytest.approx([2 + 10 / 60 + 1])  # the second alarm, at 3 h 10 min
         bars = [line for line in ax.lines if line.get_linewidth() == 5]
-        assert [round(b.get_alpha() or 1.0, 1) for b in bars] == [0.3, 1.0]  # the replaced alarm is faded
-        assert list(bars[0].get_xdata()) == pytest.approx([2, 2 + 10 / 60])  # ...and ends where it was replaced
+        assert list(bars[0].get_xdata()) == pytest.approx([2, 2 + 10 / 60])  # the first ends where it was replaced
+        assert list(bars[1].get_xdata()) == pytest.approx([2 + 10 / 60, 3 + 10 / 60])  # the second ran
+        (would,) = [line for line in ax.lines if line.get_linestyle() == ":"]
+        assert list(would.get_xdata()) == pytest.approx([2 + 10 / 60, 3])  # where the first would have run
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["cart changed", "alarm set", "alarm ran"]
         fig.savefig(tmp_path / "timeline.png")
     assert (tmp_path / "timeline.png").stat().st_size > 5000
     with pytest.raises(ValueError, match="unit must be one of"):

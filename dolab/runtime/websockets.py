@@ -85,6 +85,8 @@ class WebSocket:
             raise StorageRangeError(f"WebSocket message of {len(message):,} bytes is over the 32 MiB limit")
         if self.readyState != OPEN or self.peer is None:
             raise LabStateError(f"WebSocket is not open (readyState={self.readyState})")
+        if self._engine.thread.closed:
+            raise LabStateError("this WebSocket belongs to a lab that is closed; open a new lab and connect again")
         self._engine.call_soon_anywhere(self._engine.sockets.deliver, self, self.peer, message, current_region.get())
 
     def close(self, code: int = 1000, reason: str = "") -> None:

@@ -16,6 +16,7 @@ import warnings
 import ipywidgets as widgets
 
 from dolab.lessons.chat import ChatDemo, Delivery
+from dolab.runtime.errors import LabError
 
 
 class ChatPanel:
@@ -37,7 +38,7 @@ class ChatPanel:
         self.refresh()
 
     def _column(self, user: str, region: str) -> widgets.VBox:
-        text = widgets.Text(placeholder=f"message from {user}, Enter sends",
+        text = widgets.Text(placeholder="type, then Enter",
                             layout=widgets.Layout(width="210px"))
         text.add_class(f"chat-input-{user}")
         with warnings.catch_warnings():
@@ -64,6 +65,9 @@ class ChatPanel:
         self._set_busy(True, f"{user} is sending “{message}”…")
         try:
             got = self.demo.send(user, message)  # the demo tells every subscriber, so refresh() runs
+        except LabError as error:  # a closed lab, say: tell the learner here, not in a log they never see
+            self.status.value = f"<small>⚠ could not send: {html.escape(str(error))}</small>"
+            return []
         finally:
             self._set_busy(False)
         if text is None:

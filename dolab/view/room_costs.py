@@ -22,7 +22,10 @@ ITEMS = {"do_requests": ("requests (incl. WebSocket messages at 20:1)", "#0072B2
 
 
 def room_costs_frame(runs: Sequence[RoomRun], rooms: int = 100) -> pd.DataFrame:
-    """One row per room class: a month of ``rooms`` such rooms, what they use and what it costs."""
+    """One row per room class: a month of ``rooms`` such rooms, what they use and what it costs (USD).
+
+    Column names avoid the dollar sign: JupyterLab reads a pair of them as mathematics.
+    """
     rows = []
     for run in runs:
         usage = monthly_usage(run, rooms)
@@ -30,22 +33,22 @@ def room_costs_frame(runs: Sequence[RoomRun], rooms: int = 100) -> pd.DataFrame:
         rows.append({
             "room": run.room,
             "billed s per room-hour": round(run.billed_seconds * 3600 / run.seconds, 1),
-            "WebSocket messages": usage.ws_messages,
-            "billed requests": usage.requests + usage.ws_messages / WS_MESSAGES_PER_REQUEST,
-            "GB-s": usage.active_seconds * MEMORY_GB,
-            "requests $": priced.cost("do_requests"),
-            "duration $": priced.cost("do_duration"),
-            "rows written $": priced.cost("do_rows_written"),
-            "total $ (with the $5 minimum)": priced.total,
+            "WebSocket messages": round(usage.ws_messages),
+            "billed requests": round(usage.requests + usage.ws_messages / WS_MESSAGES_PER_REQUEST),
+            "GB-s": round(usage.active_seconds * MEMORY_GB),
+            "requests USD": round(priced.cost("do_requests"), 2),
+            "duration USD": round(priced.cost("do_duration"), 2),
+            "rows written USD": round(priced.cost("do_rows_written"), 2),
+            "total USD (with the 5 USD minimum)": round(priced.total, 2),
         })
     return pd.DataFrame(rows).set_index("room")
 
 
 def plot_room_costs(frame: pd.DataFrame, title: str = "") -> Figure:
     """A horizontal stacked bar per room: requests, duration and rows written, dollars a month."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.7 * len(frame) + 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(frame) + 1.9), layout="constrained")
     left = pd.Series(0.0, index=frame.index)
-    columns = {"do_requests": "requests $", "do_duration": "duration $", "do_rows_written": "rows written $"}
+    columns = {"do_requests": "requests USD", "do_duration": "duration USD", "do_rows_written": "rows written USD"}
     for item, column in columns.items():
         label, colour = ITEMS[item]
         ax.barh(frame.index, frame[column], left=left, color=colour, label=label, height=0.6)
@@ -53,11 +56,11 @@ def plot_room_costs(frame: pd.DataFrame, title: str = "") -> Figure:
     top = float(left.max()) if len(left) else 1.0
     for i, total in enumerate(left):
         ax.annotate(f"${total:,.2f}", (total, i), textcoords="offset points", xytext=(4, -4), fontsize=9)
-    ax.set_xlim(0, max(top, 1.0) * 1.25)
+    ax.set_xlim(0, max(top, 1.0) * 1.2)
     ax.invert_yaxis()
     ax.set_xlabel("US dollars a month, above the $5 minimum (Workers Paid)")
     ax.set_title(title or "What the rooms cost in a month")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)  # below: never over a bar
     plt.close(fig)
     return fig
