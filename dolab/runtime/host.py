@@ -361,7 +361,12 @@ class ObjectHost(HostStorage):
 
     def _untrack(self, task: asyncio.Task[Any]) -> None:
         self.background.discard(task)
-        if self.inflight == 0 and self.instance is not None:
+        waited = task in self.pending
+        self.pending.discard(task)
+        # A task that ends is no incoming event: it may let an idle object hibernate, or end a
+        # waitUntil's grace, but it does not restart the 70-140 s eviction clock (Cloudflare
+        # counts that from the last request or event; a timer that keeps firing never resets it).
+        if self.inflight == 0 and self.instance is not None and (waited or self.hibernatable()):
             self.engine.lifecycle.maybe_idle(self)
 
     # -- lifecycle --------------------------------------------------------------------------------

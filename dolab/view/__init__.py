@@ -2,7 +2,9 @@
 ipywidgets and tqdm.
 
 What lives here: ``report`` (traces as tidy DataFrames), ``plots``, ``scaleplots`` and ``storageplots`` (charts),
-``maps`` (the world map), ``widgets`` (thin ipywidgets panels over ``dolab.lessons``).
+``maps`` (the world map), ``widgets`` (thin ipywidgets panels over ``dolab.lessons``), and one
+module per chapter view: ``alarm_timeline`` (06), ``chat_panel`` and ``room_costs`` (07),
+``storageplots`` (09), ...
 
 It may import: every layer below it (``dolab.runtime``, ``dolab.sim``, ``dolab.lessons``).
 """
