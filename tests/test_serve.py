@@ -319,13 +319,19 @@ def test_dolab_serve_runs_the_chat_and_stops_on_ctrl_c() -> None:
 
 
 def test_dolab_serve_runs_chapter_07s_own_room_behind_exports_router() -> None:
-    """No Worker in the notebook: the router dolab export would deploy routes /room/<name>/... to the
-    chapter's ChatRoom, run from the notebook's own cells (and only those the classes need)."""
-    with running("notebooks/07_websockets_chat.ipynb", stop=signal.SIGTERM) as url, \
-            connect(url.replace("http://", "ws://") + "/room/lobby/ws") as one, \
-            connect(url.replace("http://", "ws://") + "/room/lobby/ws") as two:
-        one.send("hello")
-        assert two.recv(timeout=5) == "anonymous: hello"
+    """The notebook has no Worker: the router dolab export would deploy sends /room/<name>/... to the
+    chapter's ChatRoom, run from the notebook's own cells (only those the class needs)."""
+    command = ("notebooks/07_websockets_chat.ipynb", "--class", "ChatRoom", "--assets", "dolab/lessons/chat_page")
+    with running(*command, stop=signal.SIGTERM) as url:
+        base = url.replace("http://", "ws://")
+        assert "<title>dolab chat</title>" in httpx.get(url).text
+        with connect(f"{base}/room/lobby/ws?user=ann") as ann:
+            ann.send("hello")
+            assert ann.recv(timeout=5) == "ann: hello"
+            with connect(f"{base}/room/lobby/ws?user=bo") as bo:
+                assert bo.recv(timeout=5) == "ann: hello"  # the room's history, from its SQLite table
+                bo.send("hi ann")
+                assert ann.recv(timeout=5) == "bo: hi ann"
 
 
 def test_dolab_serve_says_why_it_cannot_start() -> None:

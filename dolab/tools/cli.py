@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
                     "subclass, else the router dolab export generates (/<binding>/<name>/...). The lab clock "
                     "follows the wall clock while serving. Stop with Ctrl-C.")
     served.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
+    served.add_argument("--class", dest="classes", action="append", default=[], metavar="NAME",
+                        help="serve only this class (repeatable), as for export; default: every DurableObject and "
+                             "WorkerEntrypoint subclass")
     served.add_argument("--default", metavar="CLASS", help="the WorkerEntrypoint subclass that answers requests")
     served.add_argument("--binding", action="append", type=_binding, default=[], metavar="NAME=Class",
                         help="the binding name of a Durable Object class (repeatable), as for export")
@@ -140,7 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dolab.tools.runner import prepare  # uvicorn and starlette load only for this verb
     from dolab.tools.serve import serve
 
-    lab, worker, how = prepare(args.source, default=args.default, bindings=dict(args.binding),
+    lab, worker, how = prepare(args.source, classes=args.classes, default=args.default, bindings=dict(args.binding),
                                persist=args.persist, vars=dict(args.vars))
     try:
         server = serve(lab, worker, host=args.host, port=args.port, assets=args.assets, access_log=args.access_log)

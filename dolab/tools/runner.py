@@ -17,7 +17,7 @@ import importlib
 import importlib.util
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +70,12 @@ def _router(program: Program) -> type[WorkerEntrypoint]:
 
 
 def prepare(
-    spec: str, *, default: str | None = None, bindings: Mapping[str, str] | None = None,
+    spec: str, *, classes: Sequence[str] = (), default: str | None = None, bindings: Mapping[str, str] | None = None,
     persist: str | Path | None = None, vars: Mapping[str, str] | None = None,
 ) -> tuple[Lab, type[WorkerEntrypoint], str]:
-    """(a lab with the source's objects bound, the Worker class, how it was chosen) for ``spec``."""
-    program = build(load(spec), bindings=bindings)
+    """(a lab with the source's objects bound, the Worker class, why that one) for ``spec``; ``classes``
+    chooses among the source's classes as ``dolab export --class`` does (default: all)."""
+    program = build(load(spec), classes=classes, bindings=bindings)
     module = _import(program, spec)
     workers = [c.name for c in program.classes if c.kind == "worker"]
     if default is not None and default not in workers:

@@ -1,8 +1,10 @@
 """Chapter 07's chat room in two real Chromium tabs, through ``dolab serve``.
 
-Two pages load the chat page from the server (a static asset), each opens a real WebSocket to the
-same room object, one types, the other sees it: browser -> uvicorn -> Worker -> Durable Object ->
-the other browser.
+The room is the notebook's own ``ChatRoom``, behind the Worker ``dolab export`` generates for it, as
+``python -m dolab serve notebooks/07_websockets_chat.ipynb --class ChatRoom --assets dolab/lessons/chat_page``
+runs it. Two pages load the chat page from the server (a static asset), each opens a real WebSocket
+to the same room object, one types, the other sees it: browser -> uvicorn -> Worker -> Durable
+Object -> the other browser.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ from typing import Any
 
 import pytest
 
-from dolab.lessons.chatroom import CHAT_PAGE, ChatWorker, chat_lab
+from dolab.lessons.chatroom import CHAT_PAGE
+from dolab.tools.runner import prepare
 from dolab.tools.serve import Server, serve
+
+CHAPTER = Path(__file__).resolve().parents[2] / "notebooks" / "07_websockets_chat.ipynb"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def chat_server() -> Iterator[Server]:
-    lab = chat_lab()
-    with serve(lab, ChatWorker, assets=CHAT_PAGE) as server:
+    lab, worker, _ = prepare(str(CHAPTER), classes=["ChatRoom"])
+    with serve(lab, worker, assets=CHAT_PAGE) as server:
         yield server
     lab.close()
 
