@@ -179,12 +179,13 @@ class ObjectHost(HostStorage):
             self._record("queue", arrived, self.loop.time())
 
     def _reply(self, kind: str, result: Any, generation: int) -> Any:
-        """The output gate: copy the result out, then commit the writes before it leaves."""
+        """The output gate: copy the result out, then commit the writes before it leaves (unless all
+        of them asked for allowUnconfirmed: then the commit follows the reply)."""
         if self.generation != generation:
             self._check_generation(generation)
         if kind == "rpc":
             result = to_wire(result, "RPC")
-        if self.db is not None:
+        if self.db is not None and self.holds_replies:
             self.commit()
         return result
 
@@ -222,11 +223,11 @@ class ObjectHost(HostStorage):
                 self._record("queue", arrived, started)
             self._record("cpu", started, self.loop.time())
 
-    def _record(self, kind: str, start: float, end: float) -> None:
+    def _record(self, kind: str, start: float, end: float, note: str = "") -> None:
         network = self.engine.network
         if network is not None:
             region = self.region or ""
-            network.record(kind, start, end, region, region, self.ns.binding)
+            network.record(kind, start, end, region, region, f"{self.ns.binding} {note}" if note else self.ns.binding)
 
     def _check_generation(self, generation: int) -> None:
         if self.generation != generation:
@@ -291,7 +292,7 @@ class ObjectHost(HostStorage):
         finally:
             if hold:
                 self.gate.release(holder)
-        self._record("storage", start, self.loop.time())
+        self._record("storage", start, self.loop.time(), "" if hold else "allowConcurrency")
 
     def block_concurrency_while(self, callback: Any, reset_on_error: bool) -> asyncio.Task[Any]:
         generation = self.generation
@@ -356,6 +357,7 @@ class ObjectHost(HostStorage):
         if self.db is not None:
             self.db.rollback()  # also empties its cache
         self.alarm_dirty = False
+        self.unconfirmed_only = None
         self.txn_depth = 0
         self.commit_deferred = False
         self.instance = None
