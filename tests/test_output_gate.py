@@ -72,7 +72,7 @@ def test_an_unconfirmed_write_holds_no_later_reply_either() -> None:
         with Lab(durable_objects={"CART": variant(write_options=options)}, network=network, seed=1) as lab:
             stub = lab.env.CART.getByName("alice")
 
-            async def add_then_peek() -> Any:
+            async def add_then_peek(stub: Any = stub) -> Any:
                 await stub.add()
                 return await stub.peek()  # unconfirmed: it arrives before the followers confirmed the add
 
@@ -131,3 +131,18 @@ def test_storage_hops_say_when_a_read_let_other_events_in() -> None:
         details = [h.detail for h in network.trace.hops if h.kind == "storage"]
         assert details == ["R", "R allowConcurrency"]
         assert asyncio.iscoroutinefunction(Reader.both)
+
+
+def test_a_request_still_running_when_its_write_fails_is_told_why() -> None:
+    class Awaiting(DurableObject):
+        async def add(self) -> int:
+            count = (await self.ctx.storage.get("count")) or 0
+            await self.ctx.storage.put("count", count + 1)  # the commit point fails during this await
+            return int(count + 1)
+
+    with Lab(durable_objects={"CART": Awaiting}, seed=1, storage_latency=0.001) as lab:
+        stub = lab.env.CART.getByName("alice")
+        lab.fail_storage("disk-full", 1, target=stub)
+        with pytest.raises(ResetError, match="storage write caused object to be reset") as caught:
+            lab.run(stub.add())
+        assert caught.value.durableObjectReset  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from dolab.runtime.errors import (
     remote_copy,
 )
 from dolab.runtime.gate import InputGate
-from dolab.runtime.hoststore import HostStorage
+from dolab.runtime.hoststore import WRITE_FAILED, HostStorage
 from dolab.runtime.lifecycle import Rest
 from dolab.runtime.objects import DurableObjectState
 from dolab.runtime.values import to_wire
@@ -231,6 +231,8 @@ class ObjectHost(HostStorage):
 
     def _check_generation(self, generation: int) -> None:
         if self.generation != generation:
+            if self.failed_write == generation:  # held replies become the write's error (output gate)
+                raise ResetError(WRITE_FAILED)
             raise ResetError("Durable Object was reset while this request was running.")
 
     def _dispatch(self, instance: Any, kind: str, name: str, args: Any, kwargs: Any) -> Any:

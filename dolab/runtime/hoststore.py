@@ -50,6 +50,7 @@ class HostStorage:
     # True while every write of the open transaction asked for allowUnconfirmed (its replies need not
     # wait); None until a write says (a transaction opened by something else holds replies).
     unconfirmed_only: bool | None = None
+    failed_write = -1  # the generation whose commit failed last (its requests are told so)
 
     @property
     def region(self) -> str | None:
@@ -107,6 +108,7 @@ class HostStorage:
             try:
                 wrote = self.db.commit()
             except StorageFailure as exc:
+                self.failed_write = self.generation  # requests of this instance still running see why
                 self.reset()
                 error = mark_remote(ResetError(WRITE_FAILED), durableObjectReset=True)
                 raise error from exc

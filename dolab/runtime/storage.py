@@ -3,9 +3,10 @@
 Every method does its work at once and returns an awaitable, as the Python Workers SDK does (so
 an un-awaited ``put`` still writes). Writes join the object's implicit transaction, which the
 host commits at the next point where the object yields, and always before a reply leaves
-(the output gate) unless every write of it asked for ``allowUnconfirmed``. Bad input raises before anything is written. Arguments are read as workerd
-reads them (:mod:`dolab.runtime.webidl`): ``put(1, "x")`` stores under the key ``"1"``, unknown
-option names are ignored, keyword arguments are options.
+(the output gate) unless every write of it asked for ``allowUnconfirmed``. Bad input raises
+before anything is written. Arguments are read as workerd reads them (:mod:`dolab.runtime.webidl`):
+``put(1, "x")`` stores under the key ``"1"``, unknown option names are ignored, keyword arguments
+are options.
 """
 
 from __future__ import annotations
