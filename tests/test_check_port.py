@@ -88,10 +88,11 @@ def test_only_the_chosen_classes_are_checked() -> None:
 
 
 def test_a_module_attr_source_is_read_from_its_file() -> None:
-    program = build(load("dolab.lessons.concurrency:CounterObject"))
-    assert [c.name for c in program.classes] == ["CounterObject"]
+    program = build(load("tests.fixtures.port.env_undeclared:Reminder"))
+    assert [c.name for c in program.classes] == ["Reminder"]
+    assert program.source.label.endswith("env_undeclared.py")
     messages = [f.message for f in check(program)]
-    assert len(messages) == 1 and "env.JOURNAL" in messages[0]
+    assert len(messages) == 5 and "env.clock_ms" in messages[1]
 
 
 def test_exit_codes_and_file_line_output(capsys: pytest.CaptureFixture[str]) -> None:
