@@ -64,16 +64,10 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Lane:
-    """One add in a swim-lane timeline."""
+class Lane(Add):
+    """One add in a swim-lane timeline: the add, and the stretches of its life."""
 
-    request: int
-    sent: float
-    done: float
-    ok: bool
-    answer: Any
-    error: str
-    segments: tuple[Segment, ...]
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,7 +212,7 @@ def lanes(run: AddsRun) -> list[Lane]:
             kind = "storage-concurrent"
         by_request.setdefault(hop.request, []).append(Segment(kind, hop.start, hop.end, holds, hop.detail))
     return [
-        Lane(a.request, a.sent, a.done, a.ok, a.answer, a.error, tuple(by_request.get(a.request, ())))
+        Lane(a.request, a.sent, a.done, a.ok, a.answer, a.error, a.round_trips, tuple(by_request.get(a.request, ())))
         for a in sorted(run.adds, key=lambda a: (a.sent, a.request))
     ]
 

@@ -11,6 +11,7 @@ Stable CSS classes (``gate-run``, ``gate-result``, ...) let a browser test find 
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -31,8 +32,8 @@ class GateExplorer:
         wide = {"description_width": "120px"}
         self.adds = widgets.IntSlider(value=adds, min=2, max=32, description="Adds at once", style=wide,
                                       continuous_update=False)
-        self.latency = widgets.Dropdown(options=LATENCIES, value=0.001, description="Storage read takes",
-                                        style=wide)
+        self.latency = widgets.Dropdown(options=LATENCIES, value=0.001, description="Storage read",
+                                        style=wide, layout=widgets.Layout(width="240px"))
         self.switches = {
             "allowConcurrency": self._switch("allowConcurrency on the read", "gate-allow-concurrency"),
             "allowUnconfirmed": self._switch("allowUnconfirmed on the write", "gate-allow-unconfirmed"),
@@ -66,8 +67,14 @@ class GateExplorer:
 
     @staticmethod
     def _switch(label: str, css: str) -> widgets.ToggleButton:
-        button = widgets.ToggleButton(value=False, description=label, layout=widgets.Layout(width="300px"))
+        button = widgets.ToggleButton(value=False, description=label, icon="square-o",
+                                      layout=widgets.Layout(width="320px"))
         button.add_class(css)
+
+        def show(change: Any) -> None:  # a tick says "on" better than a shade of grey does
+            button.icon = "check-square-o" if change["new"] else "square-o"
+
+        button.observe(show, names="value")
         return button
 
     def _changed(self) -> None:

@@ -77,7 +77,8 @@ def plot_lanes(run: AddsRun, title: str = "", home: str = "CART", show_network: 
             hatched = kind in HATCHED
             ax.barh(y, width, left=(segment.start - t0) * 1000, height=0.62,
                     color="white" if hatched else colour, edgecolor=colour,
-                    hatch="////" if hatched else None, linewidth=0.8 if hatched else 0)
+                    hatch="////" if hatched else None, linewidth=0.8 if hatched else 0,
+                    zorder=1 if kind == "network" else 2)  # short steps stay visible over the trips
             used.add(kind)
         end = max((s.end for s in lane.segments if s.kind != "last_mile"), default=lane.done)
         text = f"→ {lane.answer}" if lane.ok else "✕ " + _short_error(lane.error)
