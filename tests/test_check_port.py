@@ -109,8 +109,9 @@ def test_exit_codes_and_file_line_output(capsys: pytest.CaptureFixture[str]) -> 
     assert "no DurableObject or WorkerEntrypoint subclass named Nope" in capsys.readouterr().err
 
 
-def test_a_source_without_classes_has_nothing_to_check(capsys: pytest.CaptureFixture[str]) -> None:
-    path = ROOT / "notebooks" / "03_traditional_fixes.ipynb"
+def test_a_source_without_classes_has_nothing_to_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "no_classes.py"
+    path.write_text("from dolab import Lab\n\nlab = Lab(seed=0)\nprint(lab.statistics())\n")
     with pytest.raises(NoClassesError):
         build(load(str(path)))
     assert main(["check-port", str(path)]) == 0
