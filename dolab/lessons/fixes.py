@@ -230,7 +230,7 @@ def _source(cls: type) -> str:
 
 def _code_lines(source: str) -> int:
     tree = ast.parse(source)
-    docs = set()
+    docs: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
             first = node.body[0]
