@@ -76,21 +76,19 @@ predictions = {
 }
 
 # %% exercise 3
-VERSIONED_UPDATE = "UPDATE carts SET n = ?, version = version + 1 WHERE user = ? AND version = ? RETURNING n"
+LIMITED_ADD = "UPDATE carts SET n = n + 1 WHERE user = ? AND n < 10 RETURNING n"
 
 
-class MyVersionCheckCart(WorkerEntrypoint):
+class LimitedDatabaseCart(WorkerEntrypoint):
     async def add(self, user):
-        for attempt in range(100):
-            rows = await self.env.DB.query("SELECT n, version FROM carts WHERE user = ?", user)
-            n, version = rows[0]
-            done = await self.env.DB.query(VERSIONED_UPDATE, n + 1, user, version)
-            if done:
-                return n + 1
-        raise RuntimeError("gave up after 100 attempts")
+        rows = await self.env.DB.query(LIMITED_ADD, user)
+        return rows[0][0] if rows else "full"
 
-# %% exercise 3 wrong: checks the version but never bumps it, so every writer passes
-VERSIONED_UPDATE = "UPDATE carts SET n = ? WHERE user = ? AND version = ? RETURNING n"
+# %% exercise 3 wrong: no limit at all
+LIMITED_ADD = "UPDATE carts SET n = n + 1 WHERE user = ? RETURNING n"
 
-# %% exercise 3 wrong: no RETURNING, so "done" is always empty and every add retries until it gives up
-VERSIONED_UPDATE = "UPDATE carts SET n = ?, version = version + 1 WHERE user = ? AND version = ?"
+# %% exercise 3 wrong: caps the count, but tells every add it succeeded
+LIMITED_ADD = "UPDATE carts SET n = MIN(n + 1, 10) WHERE user = ? RETURNING n"
+
+# %% exercise 3 wrong: off by one, lets an eleventh item in
+LIMITED_ADD = "UPDATE carts SET n = n + 1 WHERE user = ? AND n <= 10 RETURNING n"
