@@ -259,6 +259,13 @@ def txn_cases() -> list[Case]:
             sql("SELECT x FROM t ORDER BY x", read="raw"),
             Step("transactionSync", steps=[call("put", "k", 1)]),
             call("get", "k"),
+            # chapter 09's migrate(): schema changes inside transactionSync, kept or rolled back
+            Step("transactionSync", steps=[sql("CREATE TABLE m(x)"), sql("ALTER TABLE m ADD COLUMN y"),
+                                           sql("CREATE INDEX mi ON m(y)")]),
+            Step("transactionSync", steps=[sql("ALTER TABLE m ADD COLUMN z"), sql("CREATE TABLE n(x)")],
+                 end="throw"),
+            sql("SELECT name FROM sqlite_master WHERE name IN ('m', 'mi', 'n') ORDER BY name"),
+            sql("SELECT name FROM pragma_table_info('m') ORDER BY cid"),
         ]),
     ]
 
@@ -455,6 +462,50 @@ def sql_cases() -> list[Case]:
         sql("SELECT '" + "x" * 100_001 + "' AS s", read="none"),
         sql("CREATE TABLE wide(" + ", ".join(f"c{i}" for i in range(101)) + ")"),
         sql("CREATE TABLE wide100(" + ", ".join(f"c{i}" for i in range(100)) + ")"),
+    ]))
+    # What chapter 09 bills: a lookup that scans, the same lookup through an index built on a
+    # table that already holds rows, the extra row an index adds to each write, and a schema
+    # migration (a version table, ALTER TABLE ADD COLUMN) on live rows.
+    orders = ", ".join(f"('c{i % 7}', {i}.5)" for i in range(40))
+    cases.append(Case("sql-index-costs", "sql", [
+        sql("CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL NOT NULL)"),
+        sql(f"INSERT INTO orders(customer, total) VALUES {orders}"),
+        sql("SELECT id, total FROM orders WHERE customer = ?", "c3"),
+        sql("SELECT count(*) AS n FROM orders WHERE customer = ?", "c3"),
+        sql("SELECT * FROM orders WHERE id = ?", 7),
+        sql("CREATE INDEX orders_by_customer ON orders(customer)"),
+        sql("SELECT id, total FROM orders WHERE customer = ?", "c3"),
+        sql("SELECT id, total FROM orders WHERE customer = ?", "nobody"),
+        sql("SELECT count(*) AS n FROM orders WHERE customer = ?", "c3"),
+        sql("INSERT INTO orders(customer, total) VALUES (?, ?)", "c3", 1),
+        sql("UPDATE orders SET total = 0 WHERE customer = ?", "c5"),
+        sql("UPDATE orders SET total = 1 WHERE id = ?", 2),
+        sql("DELETE FROM orders WHERE id = ?", 3),
+        sql("CREATE TABLE IF NOT EXISTS _schema_migrations(id INTEGER PRIMARY KEY)"),
+        sql("SELECT coalesce(max(id), 0) AS version FROM _schema_migrations"),
+        sql("INSERT INTO _schema_migrations(id) VALUES (?)", 1),
+        sql("ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'paid'"),
+        sql("SELECT status, count(*) AS n FROM orders GROUP BY status"),
+        sql("ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'paid'"),
+        sql("CREATE INDEX orders_by_total ON orders(total)"),
+        sql("SELECT id FROM orders WHERE total >= ?", 30),
+        sql("SELECT id FROM orders WHERE total BETWEEN ? AND ?", 10, 14),
+        sql("SELECT id, total FROM orders WHERE total >= ? ORDER BY total DESC", 35),
+        sql("INSERT INTO orders(customer, total) VALUES (?, ?)", "c1", 2),
+        sql("UPDATE orders SET customer = ? WHERE id = ?", "c6", 4),
+        sql("UPDATE orders SET status = 'refunded', total = 0 WHERE id = ?", 5),
+        sql("SELECT id FROM orders WHERE customer = ?", "c35"),
+        sql("CREATE UNIQUE INDEX orders_by_customer_id ON orders(customer, id)"),
+        sql("CREATE INDEX big_orders ON orders(customer) WHERE total > 20"),
+        sql("DROP INDEX orders_by_total"),
+        sql("DROP INDEX big_orders"),
+        sql("DROP INDEX orders_by_customer_id"),
+        sql("DELETE FROM orders WHERE customer = ?", "c2"),
+        sql("SELECT id FROM orders WHERE customer = ? ORDER BY total DESC", "c4"),
+        kv("put", "visits", 3),
+        call("get", "visits"),
+        kv("get", "visits"),
+        sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
     ]))
     return cases
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,8 @@ from conformance.record import changes, load_expected, node_ready, run_workerd
 from conformance.run import Answer, agree, compare, load_known, report, same
 from conformance.sdk_model import RelTime
 from dolab import JsDict
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +83,16 @@ def test_workerd_still_answers_as_recorded() -> None:
     cases = catalogue()
     changed = changes(cases, run_workerd(cases))
     assert not changed, "workerd no longer answers as recorded:\n" + "\n".join(changed[:50])
+
+
+def test_the_readmes_agreement_table_is_what_the_suite_measures(outcomes: list) -> None:
+    """The README quotes "N / M" per area: the figures must be today's, not last month's."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (?:\*\*)?([^|]+?)(?:\*\*)? \| (?:\*\*)?(\d+ / \d+)", readme, flags=re.MULTILINE))
+    labels = {"kv": "KV storage", "list": "`list()` options", "txn": "transactions", "sql": "SQL",
+              "alarm": "alarms", "rpc": "RPC", "ids": "ids"}
+    for area, label in labels.items():
+        mine = [o for o in outcomes if o.area == area]
+        quoted = next((v for k, v in rows.items() if k.startswith(label)), None)
+        assert quoted == f"{sum(o.agrees for o in mine)} / {len(mine)}", f"README's {label!r} row says {quoted}"
+    assert rows.get("total") == f"{sum(o.agrees for o in outcomes)} / {len(outcomes)}"

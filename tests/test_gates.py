@@ -115,9 +115,26 @@ class SlowInit(DurableObject):
         return self.ready
 
 
+class FailingInit(DurableObject):
+    """Its constructor's setup fails: a schema migration that cannot run on this object's data."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+
+        async def setup() -> None:
+            ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (x)")
+            ctx.storage.sql.exec("ALTER TABLE t ADD COLUMN y")  # fails on the second wake
+
+        ctx.blockConcurrencyWhile(setup)  # not awaited, as in a Python constructor
+
+    async def ping(self) -> str:
+        return "pong"
+
+
 def make_lab(**kwargs: Any) -> Lab:
     Account.constructed = 0
-    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit}, **kwargs)
+    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit, "FAILING": FailingInit},
+               **kwargs)
 
 
 def run_concurrently(lab: Lab, method: str, n: int) -> tuple[Any, list[str]]:
@@ -229,6 +246,17 @@ def test_block_concurrency_while_failure_resets_the_object() -> None:
         assert lab.run(stub.get_memory()) == "fresh"  # in-memory state is gone
         assert lab.run(lab.run_in_durable_object(stub, lambda o, c: c.storage.list())) == {}  # write discarded
         assert Account.constructed == 2
+
+
+def test_a_failing_setup_in_the_constructor_fails_the_waiting_event_with_its_error() -> None:
+    """workerd rejects the events waiting at a broken input gate with the error that broke it, so
+    the caller learns why (here: the column exists already), not only that the object was reset."""
+    with make_lab() as lab:
+        assert lab.run(lab.env.FAILING.getByName("f").ping()) == "pong"  # first wake: the setup runs
+        lab.evict_all()
+        with pytest.raises(DurableObjectError, match="duplicate column name: y: SQLITE_ERROR"):
+            lab.run(lab.env.FAILING.getByName("f").ping())  # second wake: ALTER TABLE fails
+        assert lab.statistics().resets == 1
 
 
 def test_block_concurrency_while_in_constructor_delays_the_first_event() -> None:

@@ -177,7 +177,8 @@ def test_auto_response_getters_and_removal() -> None:
             return Response(None, status=101, web_socket=client)
 
         async def configure(self, on: bool) -> Any:
-            self.ctx.setWebSocketAutoResponse(Pair("ping", "pong") if on else None)
+            # Pyodide spells a JS constructor call .new(...); dolab accepts both spellings
+            self.ctx.setWebSocketAutoResponse(Pair.new("ping", "pong") if on else None)
             pair = self.ctx.getWebSocketAutoResponse()
             return None if pair is None else [pair.request, pair.response]
 

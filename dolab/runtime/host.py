@@ -61,6 +61,12 @@ def _overloaded(why: str) -> BaseException:
 class ObjectHost(HostStorage):
     """Everything the lab knows about one object while it is active."""
 
+    # The error of a blockConcurrencyWhile() callback that reset the object, with the generation it
+    # ended: the events that waited behind it fail with that error, as workerd rejects the waiters
+    # of a broken input gate with it (io/io-gate.c++, InputGate::setBroken). A class default, so an
+    # object that never failed carries nothing.
+    bcw_failure: tuple[int, BaseException] | None = None
+
     def __init__(self, ns: DurableObjectNamespace, id: DurableObjectId, cold: bytes | None) -> None:
         self.ns = ns
         self.engine = ns.engine
@@ -117,6 +123,9 @@ class ObjectHost(HostStorage):
             generation = self.generation
             if gate.holders:  # the constructor started blockConcurrencyWhile
                 await self.gate.wait_open()
+                failure = self.bcw_failure
+                if failure is not None and failure[0] == generation:
+                    raise failure[1]  # the constructor's setup failed: this event fails with its error
                 self._check_generation(generation)
                 instance = self.instance
             # Stage 2, run the handler.
@@ -311,8 +320,10 @@ class ObjectHost(HostStorage):
                 # blockConcurrencyWhile too (api/actor-state.c++); its writes are rolled back.
                 self._reset_after_bcw(True, generation)
                 raise ResetError(BCW_TIMEOUT_MESSAGE) from None
-            except BaseException:
+            except BaseException as exc:
                 # Reset now, in this step, before the pending implicit commit can run.
+                if reset_on_error and self.generation == generation:
+                    self.bcw_failure = (generation, exc)
                 self._reset_after_bcw(reset_on_error, generation)
                 raise
 

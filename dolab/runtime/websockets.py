@@ -48,6 +48,12 @@ class WebSocketRequestResponsePair:
         self.request = request
         self.response = response
 
+    @classmethod
+    def new(cls, request: str, response: str) -> WebSocketRequestResponsePair:
+        """Pyodide's spelling of a JS constructor call, as a Python Worker writes it
+        (``WebSocketRequestResponsePair.new("ping", "pong")``): the same as calling the class."""
+        return cls(request, response)
+
 
 class WebSocket:
     """One end of a pair. Clients read ``received`` or ``await receive()``; both ends ``send``."""
