@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -105,4 +106,28 @@ def test_a_transaction_is_used_once_and_inside_its_block() -> None:
 
         with pytest.raises(LabError, match="a transaction runs once"):
             lab.run(twice())
+        assert lab.run(increment(db)) == 1  # the lock was given back
+
+
+def test_a_transaction_cancelled_on_its_way_out_rolls_back_and_frees_the_lock() -> None:
+    network = Network(first_use=False)
+    with Lab(network=network, seed=1) as lab:
+        db = database(lab)
+
+        async def slow() -> None:
+            async with db.transaction() as tx:
+                await tx.query("UPDATE t SET n = 100")
+                await asyncio.sleep(10)  # a Worker that stalls while holding the lock
+
+        async def cancel_twice() -> None:
+            task = asyncio.ensure_future(slow())
+            await asyncio.sleep(0.5)
+            task.cancel()  # in the body: the block sends ROLLBACK ...
+            await asyncio.sleep(0)
+            task.cancel()  # ... and that is cancelled too, on its way to the database
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        lab.run(cancel_twice())
+        assert not db.conn.in_transaction and db.conn.execute("SELECT n FROM t").fetchone() == (0,)
         assert lab.run(increment(db)) == 1  # the lock was given back

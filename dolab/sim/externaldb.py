@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from dolab.runtime.errors import ConfigError, LabStateError, SqlError
@@ -58,7 +59,7 @@ class ExternalDatabase:
     def transaction(self) -> Transaction:
         """``async with db.transaction() as tx: await tx.query(...)``: BEGIN IMMEDIATE, the
         statements, then COMMIT (ROLLBACK if the block raised), one round trip each."""
-        return Transaction(self)
+        return Transaction(self._round_trip, self._abandon)
 
     async def _round_trip(self, sql: str, params: tuple[Any, ...], txn: Transaction | None) -> list[tuple[Any, ...]]:
         network = self.network
@@ -130,12 +131,20 @@ class ExternalDatabase:
         if self._lock is not None and self._lock.locked():
             self._lock.release()
 
+    def _abandon(self, txn: Transaction) -> None:
+        """A transaction cancelled on its way out: roll it back and free the lock at once."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._release_lock(txn)
+
 
 class Transaction:
     """One ``BEGIN IMMEDIATE ... COMMIT`` on an :class:`ExternalDatabase` (see its docstring)."""
 
-    def __init__(self, db: ExternalDatabase) -> None:
-        self.db = db
+    def __init__(self, send: Callable[[str, tuple[Any, ...], Transaction], Awaitable[list[tuple[Any, ...]]]],
+                 abandon: Callable[[Transaction], None]) -> None:
+        self._send = send  # the database's round trip for a statement of this transaction
+        self._abandon = abandon
         self.holds_lock = False
         self.state = "new"
 
@@ -143,22 +152,20 @@ class Transaction:
         if self.state != "new":
             raise LabStateError("a transaction runs once: make a new one with db.transaction()")
         self.state = "open"
-        await self.db._round_trip("BEGIN IMMEDIATE", (), self)
+        await self._send("BEGIN IMMEDIATE", (), self)
         return self
 
     async def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """One statement inside the transaction (a round trip; the lock is already held)."""
         if self.state != "open":
             raise LabStateError(f"this transaction is {self.state}: query it inside `async with db.transaction()`")
-        return await self.db._round_trip(sql, params, self)
+        return await self._send(sql, params, self)
 
     async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         self.state = "ending"
         try:
-            await self.db._round_trip("COMMIT" if kind is None else "ROLLBACK", (), self)
+            await self._send("COMMIT" if kind is None else "ROLLBACK", (), self)
         finally:
             self.state = "over"
-            if self.holds_lock:  # cancelled on the way: never leave the database locked
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
-                self.db._release_lock(self)
+            if self.holds_lock:  # cancelled on the way out: never leave the database locked
+                self._abandon(self)
