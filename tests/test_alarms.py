@@ -206,13 +206,14 @@ def test_run_durable_object_alarm_helper() -> None:
 
 
 def test_alarm_timeline_chart_renders(tmp_path: Path) -> None:
-    from dolab.view.plots import plot_alarm_timeline
+    from dolab.view.alarm_timeline import plot_alarm_timeline
 
     with make_lab() as lab:
         Reminder.fails = 2
         lab.run(lab.env.R.getByName("cart").remind_in(60))
         lab.advance(120)
-        fig = plot_alarm_timeline([0.0], lab.alarm_log, unit="s", origin=0.0)
+        fig = plot_alarm_timeline(lab, [(lab.time_ms - 120_000, lab.time_ms - 60_000)], deliveries=lab.alarm_log,
+                                  unit="s")
         fig.savefig(tmp_path / "alarms.png")
     assert (tmp_path / "alarms.png").stat().st_size > 5000
     assert [d["outcome"] for d in lab.alarm_log].count("ok") == 1

@@ -273,9 +273,11 @@ def test_bindings_from_the_source_from_the_class_name_and_from_options(tmp_path:
     pairs = {b.class_name: (b.name, b.origin) for b in build(load(chat)).bindings}
     # ChatRoom and QuietRoom are both Lab(durable_objects={"ROOM": ...}): the first keeps ROOM.
     assert pairs == {"ChatRoom": ("ROOM", "source"), "StandardRoom": ("STANDARD_ROOM", "derived"),
-                     "QuietRoom": ("QUIET_ROOM", "derived")}
+                     "PresenceRoom": ("PRESENCE_ROOM", "derived"), "QuietRoom": ("QUIET_ROOM", "derived"),
+                     "FixedRoom": ("FIXED_ROOM", "derived")}
     moved = {b.class_name: b.name for b in build(load(chat), bindings={"CHAT": "ChatRoom"}).bindings}
-    assert moved == {"ChatRoom": "CHAT", "StandardRoom": "STANDARD_ROOM", "QuietRoom": "ROOM"}
+    assert moved == {"ChatRoom": "CHAT", "StandardRoom": "STANDARD_ROOM", "PresenceRoom": "PRESENCE_ROOM",
+                     "QuietRoom": "ROOM", "FixedRoom": "FIXED_ROOM"}
     with pytest.raises(ProgramError, match="already ChatRoom's"):
         build(load(chat), bindings={"STANDARD_ROOM": "ChatRoom"})
     with pytest.raises(ProgramError, match="not an exported Durable Object"):

@@ -131,9 +131,30 @@ class FailingInit(DurableObject):
         return "pong"
 
 
+class SlowFailingInit(DurableObject):
+    """Its constructor's setup waits, then fails once: events queue behind it meanwhile."""
+
+    fail = True
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+
+        async def setup() -> None:
+            await asyncio.sleep(1)
+            if type(self).fail:
+                type(self).fail = False
+                raise ValueError("schema mismatch")
+
+        ctx.blockConcurrencyWhile(setup)
+
+    async def ping(self) -> str:
+        return "pong"
+
+
 def make_lab(**kwargs: Any) -> Lab:
     Account.constructed = 0
-    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit, "FAILING": FailingInit},
+    return Lab(durable_objects={"ACCOUNT": Account, "PINGER": Pinger, "SLOW": SlowInit, "FAILING": FailingInit,
+                               "SLOWFAIL": SlowFailingInit},
                **kwargs)
 
 
@@ -257,6 +278,22 @@ def test_a_failing_setup_in_the_constructor_fails_the_waiting_event_with_its_err
         with pytest.raises(DurableObjectError, match="duplicate column name: y: SQLITE_ERROR"):
             lab.run(lab.env.FAILING.getByName("f").ping())  # second wake: ALTER TABLE fails
         assert lab.statistics().resets == 1
+
+
+def test_every_event_queued_behind_a_failing_setup_fails_with_its_error() -> None:
+    """Events that arrived while the constructor's blockConcurrencyWhile ran all get its error
+    (InputGate::setBroken); an event that arrives after the reset constructs a fresh instance."""
+    SlowFailingInit.fail = True
+    with make_lab() as lab:
+        stub = lab.env.SLOWFAIL.getByName("s")
+
+        async def three() -> list[Any]:
+            return list(await asyncio.gather(stub.ping(), stub.ping(), stub.ping(), return_exceptions=True))
+
+        outcomes = lab.run(three())
+        assert all(isinstance(o, DurableObjectError) and "schema mismatch" in str(o) for o in outcomes), outcomes
+        assert lab.statistics().constructed == 1  # nobody built a second instance behind the failure
+        assert lab.run(lab.env.SLOWFAIL.getByName("s").ping()) == "pong"
 
 
 def test_block_concurrency_while_in_constructor_delays_the_first_event() -> None:

@@ -50,10 +50,18 @@ def remember(task: asyncio.Task[Any]) -> None:
         filename = os.path.abspath(frame.f_code.co_filename)
         if not filename.startswith((_RUNTIME, _ASYNCIO)):
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno, frame.f_globals).strip()
-            place = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+            place = f"{_place(frame.f_code.co_filename, frame.f_lineno)} in {frame.f_code.co_name}"
             _origins[task] = place + (f": {line}" if line else "")
             return
         frame = frame.f_back
+
+
+def _place(path: str, line: int) -> str:
+    """``file.py:12``, or for code typed in a notebook ``a notebook cell, line 12``: Jupyter's kernel
+    keeps a cell's code in a file named after a hash (ipykernel_<pid>/<hash>.py), meaningless to a reader."""
+    if os.path.basename(os.path.dirname(path)).startswith("ipykernel_"):
+        return f"a notebook cell, line {line}"
+    return f"{os.path.basename(path)}:{line}"
 
 
 def _coroutine_name(task: asyncio.Task[Any]) -> str:

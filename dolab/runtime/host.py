@@ -118,7 +118,11 @@ class ObjectHost(HostStorage):
             # the event walks straight in, with no extra await), then construct if needed.
             gate = self.gate
             if gate.holders or gate.waiters or gate.passing or self.engine.cpu_per_event:  # gate.busy, inlined
+                arrived = self.generation
                 await self._admit()
+                failure = self.bcw_failure
+                if failure is not None and failure[0] >= arrived:
+                    raise failure[1]  # a setup that failed while this event waited: it fails with that error
             instance = self.instance if self.instance is not None else self._construct()
             generation = self.generation
             if gate.holders:  # the constructor started blockConcurrencyWhile
@@ -360,7 +364,12 @@ class ObjectHost(HostStorage):
 
     def _untrack(self, task: asyncio.Task[Any]) -> None:
         self.background.discard(task)
-        if self.inflight == 0 and self.instance is not None:
+        waited = task in self.pending
+        self.pending.discard(task)
+        # A task that ends is no incoming event: it may let an idle object hibernate, or end a
+        # waitUntil's grace, but it does not restart the 70-140 s eviction clock (Cloudflare
+        # counts that from the last request or event; a timer that keeps firing never resets it).
+        if self.inflight == 0 and self.instance is not None and (waited or self.hibernatable()):
             self.engine.lifecycle.maybe_idle(self)
 
     # -- lifecycle --------------------------------------------------------------------------------

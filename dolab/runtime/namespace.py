@@ -56,6 +56,10 @@ class DurableObjectNamespace:
         self.cold: dict[bytes, bytes] = {}
         self.hibernating = 0  # how many cold entries are hibernated (the rest were evicted)
         self.location_hints: dict[bytes, str] = {}
+        # The name of each named object that was started: an alarm or a WebSocket message wakes an
+        # object by its id's bytes alone, and ctx.id.name must still say its name (as on Cloudflare
+        # since 2026-03-15). A restarted persist-mode lab learns a name again at the first getByName.
+        self.names: dict[bytes, str] = {}
         # datetime.now() in the class's code reads the lab clock (see wallclock.adopt).
         self.module_names = wallclock.adopt(cls)
 
@@ -110,6 +114,8 @@ class DurableObjectNamespace:
         """The host of ``id``, activating the object if it is cold or new."""
         host = self.hosts.get(id._raw)
         if host is None:
+            if id.name is not None:
+                self.names[id._raw] = id.name
             entry = self.cold.pop(id._raw, None)
             if entry is not None and entry[:1] == b"h":
                 self.hibernating -= 1
@@ -120,7 +126,7 @@ class DurableObjectNamespace:
     def host_by_raw(self, raw: bytes) -> ObjectHost:
         """Like :meth:`host`, from the id's bytes (alarms and sockets keep only those)."""
         host = self.hosts.get(raw)
-        return host if host is not None else self.host(ids.DurableObjectId(raw, self.key))
+        return host if host is not None else self.host(ids.DurableObjectId(raw, self.key, self.names.get(raw)))
 
     def store_cold(self, host: ObjectHost, state: Rest, image: bytes | None, empty: bool) -> None:
         """Take a deactivated host out of memory; keep its bytes (or nothing, if it stored nothing)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,8 @@ class WebSocket:
             raise StorageRangeError(f"WebSocket message of {len(message):,} bytes is over the 32 MiB limit")
         if self.readyState != OPEN or self.peer is None:
             raise LabStateError(f"WebSocket is not open (readyState={self.readyState})")
+        if self._engine.thread.closed:
+            raise LabStateError("this WebSocket belongs to a lab that is closed; open a new lab and connect again")
         self._engine.call_soon_anywhere(self._engine.sockets.deliver, self, self.peer, message, current_region.get())
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -224,7 +227,9 @@ class SocketHub:
         return [ws for ws in live if tag is None or tag in ws.tags]
 
     def deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
-        self.engine.loop.create_task(self._deliver(sender, target, message, region))
+        # A message in flight belongs to no object: sending one must not count as a task of the
+        # sender's (which would keep it from hibernating, or reset its idle clock when it lands).
+        _outside_objects().run(self.engine.loop.create_task, self._deliver(sender, target, message, region))
 
     async def _deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
         network = self.engine.network
@@ -271,7 +276,8 @@ class SocketHub:
         target.close_info = (code, reason)
         host = self._host_of(target) if target.host_key else None
         if host is not None:
-            self.engine.loop.create_task(host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
+            _outside_objects().run(self.engine.loop.create_task,
+                                   host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
         if target.standard_host is not None:
             target.standard_host.standard_sockets.discard(target)
 
@@ -279,3 +285,10 @@ class SocketHub:
         if ws.host_key is None:
             return None
         return self.engine.host_of(*ws.host_key)
+
+
+def _outside_objects() -> contextvars.Context:
+    """The current context (caller's region, traced request) with no object's code running."""
+    context = contextvars.copy_context()
+    context.run(current_host.set, None)
+    return context

@@ -175,7 +175,7 @@ def entry_source(program: Program, default: str | None = None) -> tuple[str, str
         raise ExportError("no Durable Object to route to and no Default Worker: name one with --default CLASS")
     extra = {"WorkerEntrypoint", "Response"} if how == "generated" else {"WorkerEntrypoint"} if default else set()
     imports, dropped = _import_lines(program, extra)
-    if how == "generated":
+    if how == "generated" and "from urllib.parse import urlparse" not in imports:  # the source may import it too
         imports.append("from urllib.parse import urlparse")
     built = {n for n, origin in program.origins.items()
              if from_dolab(origin) and JS_GLOBALS.get(origin.rsplit(".", 1)[-1], False)}

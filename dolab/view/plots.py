@@ -69,38 +69,6 @@ def plot_latency_by_design(rows: Iterable[dict[str, Any]], value: str = "latency
     return fig
 
 
-def plot_alarm_timeline(changes: Sequence[float], deliveries: Sequence[dict[str, Any]], unit: str = "h",
-                        title: str = "Cart changes and alarm deliveries", origin: float = 0.0,
-                        xlabel: str = "") -> Figure:
-    """Two lanes on one time axis: when the cart changed, and each alarm delivery (✓ ok, ✕ failed).
-
-    ``changes`` are lab times in seconds; ``deliveries`` are rows of ``lab.alarm_log``; times are
-    drawn relative to ``origin`` (seconds).
-    """
-    scale = {"s": 1.0, "min": 60.0, "h": 3600.0}[unit]
-    changes = [t - origin for t in changes]
-    deliveries = [dict(d, at=d["at"] - origin) for d in deliveries]
-    fig, ax = plt.subplots(figsize=(7, 2.4), layout="constrained")
-    ax.plot([t / scale for t in changes], [1] * len(changes), "o", color="#0072B2", label="cart changed")
-    ok = [d["at"] / scale for d in deliveries if d["outcome"] == "ok"]
-    failed = [d["at"] / scale for d in deliveries if d["outcome"] not in ("ok",) and "abandoned" not in d["outcome"]]
-    ax.plot(ok, [0] * len(ok), marker="$✓$", markersize=12, linestyle="", color="#009E73", label="alarm ran")
-    ax.plot(failed, [0] * len(failed), "x", markersize=9, markeredgewidth=2, color="#D55E00",
-            label="alarm failed (retried)")
-    for d in deliveries:
-        if d["retryCount"]:
-            ax.annotate(f"retry {d['retryCount']}", (d["at"] / scale, 0), textcoords="offset points",
-                        xytext=(0, -14), fontsize=7, ha="center", color="#555")
-    ax.set_yticks([0, 1], ["alarm", "cart"])
-    ax.set_ylim(-0.8, 1.6)
-    ax.set_xlabel(xlabel or f"lab time ({unit})")
-    ax.set_title(title)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=3, frameon=False, fontsize=8)
-    plt.close(fig)
-    return fig
-
-
 HOP_COLOURS = {"last_mile": "#999999", "network": "#0072B2", "queue": "#E69F00", "cpu": "#CC79A7",
                "storage": "#009E73", "db": "#D55E00", "cache": "#56B4E9"}
 
