@@ -19,6 +19,11 @@ class StatelessCart(WorkerEntrypoint):
         return Response.json({"count": count, "message": f"{count} item(s) in cart"})
 
 
+class CartWorker(WorkerEntrypoint):
+    async def fetch(self, request: Any) -> Any:
+        return await self.env.CART.getByName(request.headers.get("x-user")).fetch(request)
+
+
 class Cart(DurableObject):
     def __init__(self, ctx: Any, env: Any) -> None:
         super().__init__(ctx, env)
@@ -38,7 +43,7 @@ class Cart(DurableObject):
 @pytest.fixture
 def demo() -> Iterator[CartDemo]:
     with Lab(durable_objects={"CART": Cart}, network=Network(), seed=1) as lab:
-        yield CartDemo(lab, lab.worker(StatelessCart))
+        yield CartDemo(lab, lab.worker(StatelessCart), lab.worker(CartWorker))
 
 
 def test_two_adds_one_on_the_stateless_side_two_on_the_stateful(demo: CartDemo) -> None:
@@ -89,12 +94,27 @@ def test_bad_clicks_are_refused(demo: CartDemo) -> None:
     with pytest.raises(LabError, match="unknown user 'zed'; users are alice, bob, carol, dan"):
         demo.click("stateful", "add", "zed")
     assert demo.log == []
+    with pytest.raises(LabError, match="stateful must be lab.worker"):
+        CartDemo(demo.lab, demo.workers["stateless"], Cart)  # type: ignore[arg-type]
+
+
+def test_in_memory_says_so_without_waking_the_object(demo: CartDemo) -> None:
+    assert not demo.in_memory("alice")  # not created yet
+    demo.click("stateful", "add", "alice")
+    assert demo.in_memory("alice")
+    demo.evict("alice")
+    assert not demo.in_memory("alice") and not demo.in_memory("alice")  # looking twice wakes nothing
+    demo.lab.advance(30)
+    assert not demo.in_memory("alice")
+    demo.click("stateful", "add", "alice")
+    assert demo.in_memory("alice")
 
 
 def test_the_widget_clicked_headless(demo: CartDemo) -> None:
-    from dolab.view.widgets import cart_panel
+    from dolab.view.cart_panel import cart_panel
 
     panel = cart_panel(demo)
+    assert "not created yet" in panel.memory.value
     for _ in range(2):
         panel.buttons[("stateless", "add")].click()
         panel.buttons[("stateful", "add")].click()
@@ -105,13 +125,33 @@ def test_the_widget_clicked_headless(demo: CartDemo) -> None:
     assert panel.log.value.count("<tr>") == 5  # header + 4 clicks
     assert "<b>nothing</b>" in panel.kept["stateless"].value
     assert "storage: <b>2</b>" in panel.kept["stateful"].value
+    assert "in memory" in panel.memory.value and "not in memory" not in panel.memory.value
+    assert not any(b.disabled for b in panel.buttons.values())  # busy only while a click is on its way
     panel.evict_button.click()
     assert "was evicted" in panel.status.value
+    assert "not in memory" in panel.memory.value and "storage: <b>2</b>" in panel.kept["stateful"].value
     panel.user.value = "bob"  # another user: their own cart, starting empty
     assert panel.counts["stateful"].value == "0"
     panel.buttons[("stateful", "add")].click()
     assert panel.counts["stateful"].value == "1"
     panel.user.value = "alice"
-    assert panel.counts["stateful"].value == "2"
+    assert panel.counts["stateful"].value == "2" and "not in memory" in panel.memory.value
     panel.buttons[("stateful", "remove")].click()
-    assert panel.counts["stateful"].value == "1"
+    assert panel.counts["stateful"].value == "1" and "● in memory" in panel.memory.value
+
+
+def test_the_widget_follows_clicks_and_evictions_made_in_code(demo: CartDemo) -> None:
+    from dolab.view.cart_panel import cart_panel
+
+    panel = cart_panel(demo)
+    for _ in range(3):
+        demo.click("stateful", "add", "carol")
+    demo.click("stateless", "add", "carol")
+    assert panel.user.value == "carol", "the panel shows the user the code clicked as"
+    assert panel.counts["stateful"].value == "3" and panel.counts["stateless"].value == "1"
+    assert "storage: <b>3</b>" in panel.kept["stateful"].value
+    assert "came from code" in panel.status.value and panel.log.value.count("<tr>") == 5
+    demo.evict("carol")
+    assert "not in memory" in panel.memory.value and "was evicted" in panel.status.value
+    demo.click("stateful", "add", "dan")
+    assert panel.user.value == "dan" and panel.counts["stateful"].value == "1"

@@ -88,10 +88,11 @@ def test_only_the_chosen_classes_are_checked() -> None:
 
 
 def test_a_module_attr_source_is_read_from_its_file() -> None:
-    program = build(load("dolab.lessons.concurrency:CounterObject"))
-    assert [c.name for c in program.classes] == ["CounterObject"]
+    program = build(load("tests.fixtures.port.env_undeclared:Reminder"))
+    assert [c.name for c in program.classes] == ["Reminder"]
+    assert program.source.label.endswith("env_undeclared.py")
     messages = [f.message for f in check(program)]
-    assert len(messages) == 1 and "env.JOURNAL" in messages[0]
+    assert len(messages) == 5 and "env.clock_ms" in messages[1]
 
 
 def test_exit_codes_and_file_line_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,8 +109,9 @@ def test_exit_codes_and_file_line_output(capsys: pytest.CaptureFixture[str]) -> 
     assert "no DurableObject or WorkerEntrypoint subclass named Nope" in capsys.readouterr().err
 
 
-def test_a_source_without_classes_has_nothing_to_check(capsys: pytest.CaptureFixture[str]) -> None:
-    path = ROOT / "notebooks" / "03_traditional_fixes.ipynb"
+def test_a_source_without_classes_has_nothing_to_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "no_classes.py"
+    path.write_text("from dolab import Lab\n\nlab = Lab(seed=0)\nprint(lab.statistics())\n")
     with pytest.raises(NoClassesError):
         build(load(str(path)))
     assert main(["check-port", str(path)]) == 0

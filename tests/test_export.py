@@ -209,11 +209,13 @@ def test_the_exported_worker_routes_to_the_objects(tmp_path: Path, as_workers: N
 
 
 def test_a_chapter_exports_and_runs(tmp_path: Path, as_workers: None) -> None:
-    files, config = export(ROOT / "notebooks" / "02_concurrency_and_consistency.ipynb", tmp_path)
+    files, config = export(ROOT / "notebooks" / "02_concurrency_and_consistency.ipynb", tmp_path,
+                           classes=["Cart", "Catalog", "ReorderedCart"])
     lab, worker = run_entry(files["src/entry.py"], config)
-    assert call(lab, worker, "/mine/alice/add", ["sku-1"]) == (200, "1")
-    assert call(lab, worker, "/mine/alice/count", []) == (200, "1")
-    assert call(lab, worker, "/cart/alice/count", []) == (200, "0")  # another class, another object
+    assert call(lab, worker, "/cart/alice/add", []) == (200, "1")
+    assert call(lab, worker, "/cart/alice/add", []) == (200, "2")
+    assert call(lab, worker, "/reordered_cart/alice/add", []) == (200, "1")  # another class, another object
+    assert call(lab, worker, "/catalog/catalog/price", ["sku-1"]) == (200, "9.99")
     lab.close()
 
 

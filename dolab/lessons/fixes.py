@@ -1,10 +1,12 @@
-"""Chapter 03: the traditional ways to keep a cart, beside the Durable Object (simulation layer).
+"""Chapter 03: the traditional ways to keep a cart, beside the Durable Object (lessons layer).
 
-Four carts answer the same clicks: a stateless Worker with an external database, a Worker that
-keeps the cart in a session cookie, a Worker that reads through a per-region edge cache in front
-of the database, and a Durable Object. A :class:`Device` is a user's browser in one region, with
-its own cookie jar; :class:`FixesDemo` clicks as a device and reports count, round trips and
-latency. Each cart's source is short on purpose: :func:`lines_of_code` counts it.
+The four carts are the chapter's own Worker classes (an external database, a session cookie, an
+edge cache in front of the database, and a Worker that routes to each user's object). A
+:class:`Device` is one browser of a user, in one region, with its own cookie jar;
+:class:`FixesDemo` clicks as a device and reports count, round trips and latency. Each design runs
+in a lab of its own (its own database, cache and objects), so their numbers do not mix, and
+:meth:`FixesDemo.usage_per_click` says what a design used per click: what :func:`monthly_bills`
+prices for a month of traffic, with the database's and the cache's own bills as inputs.
 """
 
 from __future__ import annotations
@@ -20,78 +22,22 @@ from typing import Any
 
 from dolab.runtime.context import current_region
 from dolab.runtime.errors import ConfigError
-from dolab.runtime.fetch import Request, Response
 from dolab.runtime.lab import Lab
-from dolab.runtime.objects import DurableObject
 from dolab.runtime.worker import WorkerEntrypoint
 from dolab.sim.externaldb import ExternalDatabase
 from dolab.sim.network import Network
+from dolab.sim.pricing import Usage, bill
 from dolab.sim.trace import RequestRecord
 
-
-def _action(request: Request) -> str:
-    return request.url.rsplit("/", 1)[-1]
-
-
-def _reply(count: int, **headers: str) -> Response:
-    response: Response = Response.json({"count": count}, headers=headers or None)
-    return response
-
-
-class DatabaseCart(WorkerEntrypoint):
-    """Every click reads and writes one database in its home region."""
-
-    async def fetch(self, request: Request) -> Response:
-        user, db = request.headers["x-user"], self.env.DB
-        rows = await db.query("SELECT count FROM carts WHERE user = ?", user)
-        count = rows[0][0] if rows else 0
-        if _action(request) == "add":
-            count += 1
-            await db.query("INSERT OR REPLACE INTO carts VALUES (?, ?)", user, count)
-        return _reply(count)
-
-
-class CookieCart(WorkerEntrypoint):
-    """The cart travels in a cookie: no database at all, but it lives in one browser."""
-
-    async def fetch(self, request: Request) -> Response:
-        cookie = request.headers.get("cookie", "cart=0")
-        count = int(cookie.split("=", 1)[1])
-        if _action(request) == "add":
-            count += 1
-        return _reply(count, **{"set-cookie": f"cart={count}"})
-
-
-class CachedCart(WorkerEntrypoint):
-    """Reads go through the edge cache of the user's region; writes go to the database."""
-
-    async def fetch(self, request: Request) -> Response:
-        user, db, cache = request.headers["x-user"], self.env.DB, self.env.CACHE
-        count = cache.get(user)
-        if count is None:
-            rows = await db.query("SELECT count FROM cached_carts WHERE user = ?", user)
-            count = rows[0][0] if rows else 0
-            cache.put(user, count)
-        if _action(request) == "add":
-            count += 1
-            await db.query("INSERT OR REPLACE INTO cached_carts VALUES (?, ?)", user, count)
-            cache.put(user, count)  # only this region's cache learns the new value
-        return _reply(count)
-
-
-class CartObject(DurableObject):
-    """One object per user, near them, with its storage beside it."""
-
-    async def fetch(self, request: Request) -> Response:
-        count = (await self.ctx.storage.get("count")) or 0
-        if _action(request) == "add":
-            count += 1
-            await self.ctx.storage.put("count", count)
-        return _reply(count)
+DESIGNS = ("external-db", "cookie", "cached-db", "do-per-user")
+CART_TABLE = "CREATE TABLE carts (user TEXT PRIMARY KEY, count INTEGER)"
 
 
 class EdgeCache:
-    """A cache per region with a time-to-live, like a CDN's: regions do not share entries."""
+    """A cache per region with a time-to-live, like a CDN's: regions do not share entries.
+
+    ``env.CACHE`` in the chapter; on Cloudflare the Cache API (``caches.default``) is per data
+    centre in the same way, and asynchronous."""
 
     def __init__(self, ttl: float = 60.0) -> None:
         self.ttl = ttl
@@ -121,73 +67,184 @@ class Device:
 class FixClick:
     n: int
     design: str
+    user: str
     device: str
     action: str
-    count: int
+    count: int | None
     round_trips: int
     latency_ms: float
-
-
-DESIGNS = {"external-db": DatabaseCart, "cookie": CookieCart, "cached-db": CachedCart, "do-per-user": CartObject}
+    served_from: str  # where the request was answered: the database's or the object's region, or the edge
 
 
 class FixesDemo:
-    """The four carts in one lab, clicked from devices."""
+    """The four carts, each in a lab of its own, clicked from devices.
 
-    def __init__(self, seed: int = 1, db_region: str = "eastus", cache_ttl: float = 60.0) -> None:
-        self.network = Network()
-        self.lab = Lab(durable_objects={"CART": CartObject}, network=self.network, seed=seed)
-        db = ExternalDatabase(self.lab, db_region)
-        db.conn.execute("CREATE TABLE carts (user TEXT PRIMARY KEY, count INTEGER)")
-        db.conn.execute("CREATE TABLE cached_carts (user TEXT PRIMARY KEY, count INTEGER)")
-        self.lab.env.DB = db
-        self.lab.env.CACHE = EdgeCache(cache_ttl)
-        self.workers = {name: self.lab.worker(cls) for name, cls in DESIGNS.items() if name != "do-per-user"}
+    Args:
+        carts: design name (:data:`DESIGNS`) -> the chapter's Worker class for it.
+        objects: Durable Object bindings the ``do-per-user`` Worker routes to, e.g. ``{"CART": Cart}``.
+        seed, db_region, cache_ttl: the labs' seed, the database's home region, the edge cache's TTL.
+    """
+
+    def __init__(self, carts: dict[str, type], objects: dict[str, type] | None = None, *, seed: int = 1,
+                 db_region: str = "eastus", cache_ttl: float = 60.0) -> None:
+        unknown = set(carts) - set(DESIGNS)
+        if unknown:
+            raise ConfigError(f"unknown designs {sorted(unknown)}; designs are {', '.join(DESIGNS)}")
+        for design, cls in carts.items():
+            if not (isinstance(cls, type) and issubclass(cls, WorkerEntrypoint)):
+                raise ConfigError(f"the {design} cart must be a WorkerEntrypoint subclass, got {cls!r}")
+        self.labs: dict[str, Lab] = {}
+        self.workers: dict[str, Any] = {}
+        self.db_region = db_region
+        for design, cls in carts.items():
+            lab = Lab(durable_objects=dict(objects or {}) if design == "do-per-user" else None,
+                      network=Network(), seed=seed)
+            db = ExternalDatabase(lab, db_region)
+            db.conn.execute(CART_TABLE)
+            lab.env.DB = db
+            lab.env.CACHE = EdgeCache(cache_ttl)
+            self.labs[design] = lab
+            self.workers[design] = lab.worker(cls)
         self.log: list[FixClick] = []
         self._ids = itertools.count(1)
 
     def click(self, design: str, device: Device, action: str = "add") -> FixClick:
-        """One click as ``device`` on ``design`` ("external-db", "cookie", "cached-db", "do-per-user")."""
-        if design not in DESIGNS:
-            raise ConfigError(f"design must be one of {', '.join(DESIGNS)}, got {design!r}")
+        """One click as ``device`` on ``design``: ``action`` is ``"add"`` or ``"view"``."""
+        if design not in self.workers:
+            raise ConfigError(f"design must be one of {', '.join(self.workers)}, got {design!r}")
         if action not in ("add", "view"):
             raise ConfigError(f"action must be 'add' or 'view', got {action!r}")
-        jar = device.cookies.setdefault(design, "")
+        lab, worker = self.labs[design], self.workers[design]
+        network = lab.network
+        assert isinstance(network, Network)
+        jar = device.cookies.get(design, "")
         headers = {"x-user": device.user, **({"cookie": jar} if jar else {})}
         url = f"https://shop.example/cart/{action}"
         n = next(self._ids)
         record = RequestRecord(n, design, device.user, action, device.region, device.region)
 
-        async def send() -> Any:
-            if design == "do-per-user":
-                return await self.lab.env.CART.getByName(device.user).fetch(url, method="POST", headers=headers)
-            return await self.workers[design].fetch(url, method="POST", headers=headers)
-
         async def go() -> tuple[Any, str]:
-            response = await self.network.user_request(record, send)
-            return response, await response.text()
+            response = await network.user_request(record, lambda: worker.fetch(url, method="POST", headers=headers))
+            return response, (await response.text() if hasattr(response, "text") else str(response))
 
-        response, text = self.lab.run(go())
-        if "set-cookie" in response.headers:
-            device.cookies[design] = response.headers["set-cookie"]
-        click = FixClick(n, design, device.name or device.user, action, int(json.loads(text)["count"]),
-                         record.round_trips, record.latency_ms)
+        response, text = lab.run(go())
+        cookie = response.headers.get("set-cookie") if hasattr(response, "headers") else None
+        if cookie:
+            device.cookies[design] = cookie
+        count = _count(text)
+        click = FixClick(n, design, device.user, device.name or device.user, action, count, record.round_trips,
+                         record.latency_ms, record.target_region or device.region)
         self.log.append(click)
         return click
 
     def wait(self, seconds: float) -> None:
-        """Let simulated time pass (caches expire, objects hibernate)."""
-        self.lab.advance(seconds)
+        """Let simulated time pass in every design's lab (caches expire, objects hibernate)."""
+        for lab in self.labs.values():
+            lab.advance(seconds)
+
+    def usage_per_click(self, design: str) -> dict[str, float]:
+        """What one click of ``design`` used, on average over its clicks so far: Worker and Durable
+        Object requests, rows, billed seconds, database queries, and stored bytes per user."""
+        clicks = [c for c in self.log if c.design == design]
+        if not clicks:
+            raise ConfigError(f"no clicks on {design!r} yet: click it before asking what a click uses")
+        lab = self.labs[design]
+        stats = lab.statistics()
+        users = {c.user for c in clicks}
+        db = lab.env.DB
+        n = len(clicks)
+        return {
+            "worker_requests": 1.0,
+            "do_requests": stats.requests / n,
+            "rows_read": stats.rows_read / n,
+            "rows_written": stats.rows_written / n,
+            "active_seconds": stats.active_seconds / n,
+            "db_queries": db.queries / n,
+            "stored_bytes_per_user": lab.stored_bytes() / max(1, len(users)),
+        }
 
     def close(self) -> None:
-        self.lab.close()
+        for lab in self.labs.values():
+            lab.close()
 
 
-def lines_of_code(cls: type) -> int:
-    """Lines of a class's code, without its docstring, blank lines and comments."""
-    source = textwrap.dedent(inspect.getsource(cls))
+@dataclass(frozen=True)
+class Month:
+    """A month of traffic, and the bills that are not Cloudflare's (your quotes: inputs, not data)."""
+
+    users: int
+    clicks_per_user: float  # requests a user makes in a month, in the mix of views and adds measured
+    database_usd: float = 0.0  # the external database's own monthly bill
+    cache_usd: float = 0.0  # the cache's own monthly bill (0 for Cloudflare's Cache API)
+
+    def __post_init__(self) -> None:
+        for name in ("users", "clicks_per_user", "database_usd", "cache_usd"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ConfigError(f"Month.{name} must be a number >= 0, got {value!r}")
+
+
+def monthly_bills(usage: dict[str, dict[str, float]], month: Month) -> list[dict[str, Any]]:
+    """Each design's month, priced: Cloudflare's lines from ``data/prices.csv`` (Workers Paid, with
+    its $5 minimum), plus the database's and the cache's own bills where the design uses them.
+
+    ``usage`` maps a design to :meth:`FixesDemo.usage_per_click`."""
+    clicks = month.users * month.clicks_per_user
+    rows = []
+    for design, per_click in usage.items():
+        priced = bill(Usage(
+            requests=per_click["do_requests"] * clicks,
+            active_seconds=per_click["active_seconds"] * clicks,
+            rows_read=per_click["rows_read"] * clicks,
+            rows_written=per_click["rows_written"] * clicks,
+            stored_gb=per_click["stored_bytes_per_user"] * month.users / 1e9,
+            worker_requests=per_click["worker_requests"] * clicks,
+        ))
+        database = month.database_usd if per_click["db_queries"] > 0 else 0.0
+        cache = month.cache_usd if design == "cached-db" else 0.0
+        workers = priced.cost("minimum") + priced.cost("worker_requests")
+        objects = priced.total - workers
+        rows.append({
+            "design": design, "workers_usd": workers, "durable_objects_usd": objects,
+            "database_usd": database, "cache_usd": cache, "total_usd": priced.total + database + cache,
+            "db_queries": per_click["db_queries"] * clicks,
+        })
+    return rows
+
+
+def lines_of_code(*classes: type) -> int:
+    """Lines of the classes' code, without docstrings, blank lines and comments."""
+    return sum(_code_lines(_source(cls)) for cls in classes)
+
+
+def _source(cls: type) -> str:
+    """A class's source. Python 3.11 cannot find a class defined in a notebook cell (3.13 can), but it
+    finds its methods: then the class is its ``class`` line and its methods."""
+    try:
+        return textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        methods = [textwrap.indent(textwrap.dedent(inspect.getsource(f)), "    ")
+                   for f in vars(cls).values() if inspect.isfunction(f)]
+        return f"class {cls.__name__}:\n" + "".join(methods)
+
+
+def _code_lines(source: str) -> int:
     tree = ast.parse(source)
-    doc = ast.get_docstring(tree.body[0]) if tree.body else None  # type: ignore[arg-type]
-    lines = [line.split("#", 1)[0].rstrip() for line in source.splitlines()]
-    code = [line for line in lines if line.strip()]
-    return len(code) - (len(doc.splitlines()) if doc else 0)
+    docs: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node):
+            first = node.body[0]
+            docs.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    lines = source.splitlines()
+    return sum(1 for i, line in enumerate(lines, start=1)
+               if i not in docs and line.split("#", 1)[0].strip())
+
+
+def _count(text: str) -> int | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    count = data.get("count") if isinstance(data, dict) else None
+    return count if isinstance(count, int) else None
+

@@ -29,7 +29,7 @@ from dolab.runtime.errors import (
     remote_copy,
 )
 from dolab.runtime.gate import InputGate
-from dolab.runtime.hoststore import HostStorage
+from dolab.runtime.hoststore import WRITE_FAILED, HostStorage
 from dolab.runtime.lifecycle import Rest
 from dolab.runtime.objects import DurableObjectState
 from dolab.runtime.values import to_wire
@@ -192,12 +192,13 @@ class ObjectHost(HostStorage):
             self._record("queue", arrived, self.loop.time())
 
     def _reply(self, kind: str, result: Any, generation: int) -> Any:
-        """The output gate: copy the result out, then commit the writes before it leaves."""
+        """The output gate: copy the result out, then commit the writes before it leaves (unless all
+        of them asked for allowUnconfirmed: then the commit follows the reply)."""
         if self.generation != generation:
             self._check_generation(generation)
         if kind == "rpc":
             result = to_wire(result, "RPC")
-        if self.db is not None:
+        if self.db is not None and self.holds_replies:
             self.commit()
         return result
 
@@ -235,14 +236,16 @@ class ObjectHost(HostStorage):
                 self._record("queue", arrived, started)
             self._record("cpu", started, self.loop.time())
 
-    def _record(self, kind: str, start: float, end: float) -> None:
+    def _record(self, kind: str, start: float, end: float, note: str = "") -> None:
         network = self.engine.network
         if network is not None:
             region = self.region or ""
-            network.record(kind, start, end, region, region, self.ns.binding)
+            network.record(kind, start, end, region, region, f"{self.ns.binding} {note}" if note else self.ns.binding)
 
     def _check_generation(self, generation: int) -> None:
         if self.generation != generation:
+            if self.failed_write == generation:  # held replies become the write's error (output gate)
+                raise ResetError(WRITE_FAILED)
             raise ResetError("Durable Object was reset while this request was running.")
 
     def _dispatch(self, instance: Any, kind: str, name: str, args: Any, kwargs: Any) -> Any:
@@ -304,7 +307,7 @@ class ObjectHost(HostStorage):
         finally:
             if hold:
                 self.gate.release(holder)
-        self._record("storage", start, self.loop.time())
+        self._record("storage", start, self.loop.time(), "" if hold else "allowConcurrency")
 
     def block_concurrency_while(self, callback: Any, reset_on_error: bool) -> asyncio.Task[Any]:
         generation = self.generation
@@ -376,6 +379,7 @@ class ObjectHost(HostStorage):
         if self.db is not None:
             self.db.rollback()  # also empties its cache
         self.alarm_dirty = False
+        self.unconfirmed_only = None
         self.txn_depth = 0
         self.commit_deferred = False
         self.instance = None

@@ -4,7 +4,9 @@ An :class:`~dolab.runtime.host.ObjectHost` is a :class:`HostStorage`: this part 
 object's database when it is first used (from its cold image, or its file in persist mode),
 commits the implicit transaction at the next point where the object yields and always before a
 reply leaves (the output gate), and runs ``transaction()``/``transactionSync()`` as savepoints.
-A commit that fails resets the object: its replies are never sent, as on Cloudflare.
+A commit that fails resets the object: its replies are never sent, as on Cloudflare. A transaction
+whose writes all asked for ``allowUnconfirmed`` does not hold replies: it commits after they leave,
+so if that commit fails the caller has already been told yes (and the object is reset all the same).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from dolab.runtime import webidl
 from dolab.runtime.context import current_request
 from dolab.runtime.database import Database, object_file
 from dolab.runtime.errors import ResetError, StorageFailure, mark_remote
@@ -44,6 +47,10 @@ class HostStorage:
     alarm_dirty: bool
     confirm_at: float
     generation: int
+    # True while every write of the open transaction asked for allowUnconfirmed (its replies need not
+    # wait); None until a write says (a transaction opened by something else holds replies).
+    unconfirmed_only: bool | None = None
+    failed_write = -1  # the generation whose commit failed last (its requests are told so)
 
     @property
     def region(self) -> str | None:
@@ -70,7 +77,19 @@ class HostStorage:
         return self.db
 
     def _on_begin(self) -> None:
+        self.unconfirmed_only = None
         self.commit_handle = self.loop.call_soon(self._commit_point)
+
+    def note_write(self, options: dict[str, Any]) -> None:
+        """A write joined the open transaction. Replies wait for the transaction (the output gate)
+        unless every one of its writes passed ``allowUnconfirmed`` (workerd: api/actor-state.c++)."""
+        unconfirmed = webidl.truthy(options.get("allowUnconfirmed"))
+        self.unconfirmed_only = unconfirmed if self.unconfirmed_only is None else self.unconfirmed_only and unconfirmed
+
+    @property
+    def holds_replies(self) -> bool:
+        """Must a reply leaving now wait until the open transaction commits?"""
+        return self.unconfirmed_only is not True
 
     def _commit_point(self) -> None:
         self.commit_handle = None
@@ -89,13 +108,15 @@ class HostStorage:
             try:
                 wrote = self.db.commit()
             except StorageFailure as exc:
+                self.failed_write = self.generation  # requests of this instance still running see why
                 self.reset()
                 error = mark_remote(ResetError(WRITE_FAILED), durableObjectReset=True)
                 raise error from exc
-            if wrote:
+            if wrote and self.holds_replies:
                 network = self.engine.network
                 if network is not None and self.region is not None:
                     self.confirm_at = self.loop.vnow + network.replication_ms(self.region) / 1000.0  # type: ignore[attr-defined]
+            self.unconfirmed_only = None
             if self.alarm_dirty:  # a committed alarm change: (re)arm or cancel its timer
                 self.alarm_dirty = False
                 self.engine.alarms.update(self.ns, self.raw, self.alarm_ms())

@@ -142,6 +142,7 @@ class SqlStorage:
         db = host.database()
         db.may_be_empty = True  # any statement might have dropped or deleted everything
         db.begin()
+        host.note_write({})  # SQL has no allowUnconfirmed: its writes hold replies
         conn = db.conn
         rows: list[Any] = []
         cursor: Any = None

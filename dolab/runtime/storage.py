@@ -3,9 +3,10 @@
 Every method does its work at once and returns an awaitable, as the Python Workers SDK does (so
 an un-awaited ``put`` still writes). Writes join the object's implicit transaction, which the
 host commits at the next point where the object yields, and always before a reply leaves
-(the output gate). Bad input raises before anything is written. Arguments are read as workerd
-reads them (:mod:`dolab.runtime.webidl`): ``put(1, "x")`` stores under the key ``"1"``, unknown
-option names are ignored, keyword arguments are options.
+(the output gate) unless every write of it asked for ``allowUnconfirmed``. Bad input raises
+before anything is written. Arguments are read as workerd reads them (:mod:`dolab.runtime.webidl`):
+``put(1, "x")`` stores under the key ``"1"``, unknown option names are ignored, keyword arguments
+are options.
 """
 
 from __future__ import annotations
@@ -166,12 +167,12 @@ class DurableObjectStorage:
         if isinstance(key, _ENTRIES):
             if value is not MISSING and value is not None and not isinstance(value, dict):
                 raise StorageTypeError(PUT_FORMS)
-            webidl.options(value, more, "put", 2)
+            opts = webidl.options(value, more, "put", 2)
             entries = key if isinstance(key, dict) else {}
             keys = _check_keys(list(entries), "put")
             encoded = [(k, _encode(k, v)) for k, v in zip(keys, entries.values(), strict=True)]
         else:
-            webidl.options(options, more, "put", 3)
+            opts = webidl.options(options, more, "put", 3)
             if value is MISSING:
                 raise StorageTypeError("put() called with undefined value.")
             checked = webidl.key(key)
@@ -181,6 +182,7 @@ class DurableObjectStorage:
             self._live()  # raises the reset error
         if encoded:
             (host.db or host.database()).kv_write(encoded)
+            host.note_write(opts)
         host.count_rows(0, len(encoded))
         return StorageResult(None, host) if host.engine.storage_latency else _DONE
 
@@ -188,25 +190,28 @@ class DurableObjectStorage:
         """One key → ``True`` if it existed; a list of keys → how many existed."""
         if keys is MISSING:
             raise webidl.not_of_type("delete", 1, "string or Array")
-        webidl.options(options, more, "delete", 2)
+        opts = webidl.options(options, more, "delete", 2)
         if isinstance(keys, list):
             checked = _check_keys(keys, "delete")
             host = self._live()
             count = host.database().kv_delete(sorted(set(checked)))
+            host.note_write(opts)
             host.count_rows(0, max(1, count))
             return StorageResult(count, host)
         host = self._live()
         existed = host.database().kv_delete([webidl.key(keys)]) == 1
+        host.note_write(opts)
         host.count_rows(0, 1)
         return StorageResult(existed, host)
 
     def deleteAll(self, options: Any = MISSING, **more: Any) -> StorageResult:
         """Delete every KV pair and every SQL table: the object's storage becomes empty."""
-        webidl.options(options, more, "deleteAll", 1)
+        opts = webidl.options(options, more, "deleteAll", 1)
         host = self._live()
         if host.txn_depth:
             raise StorageError("Cannot call deleteAll() within a transaction")
         host.database().delete_all()
+        host.note_write(opts)
         host.alarm_dirty = True  # deleteAll deletes the alarm too (compatibility date >= 2026-02-24)
         return StorageResult(None, host)
 
@@ -256,7 +261,7 @@ class DurableObjectStorage:
         """Set *the* alarm (one per object; a new time replaces the old): a datetime, or ms since
         the epoch. A time in the past is stored as now and fires at once. Committed with the
         writes around it."""
-        webidl.options(options, more, "setAlarm", 2)
+        opts = webidl.options(options, more, "setAlarm", 2)
         host = self._live()
         if not has_alarm_handler(host):
             raise StorageTypeError(
@@ -264,6 +269,7 @@ class DurableObjectStorage:
             )
         ms = max(to_ms(None if when is MISSING else when), int(host.engine.time_ms))
         host.set_alarm_row(ms)
+        host.note_write(opts)
         host.count_rows(0, 1)
         return StorageResult(None, host)
 
@@ -276,9 +282,10 @@ class DurableObjectStorage:
 
     def deleteAlarm(self, options: Any = MISSING, **more: Any) -> StorageResult:
         """Remove the alarm (a handler already running is not stopped)."""
-        webidl.options(options, more, "deleteAlarm", 1)
+        opts = webidl.options(options, more, "deleteAlarm", 1)
         host = self._live()
         host.delete_alarm_row()
+        host.note_write(opts)
         return StorageResult(None, host)
 
     def __repr__(self) -> str:

@@ -23,25 +23,6 @@ def _colour(name: str, i: int) -> str:
     return DESIGN_COLOURS.get(name, OKABE_ITO[i % len(OKABE_ITO)])
 
 
-def plot_lost_updates(rows: Iterable[dict[str, Any]]) -> Figure:
-    """Lost updates against the number of concurrent adds, one line per design."""
-    rows = list(rows)
-    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
-    designs = list(dict.fromkeys(r["design"] for r in rows))
-    for i, design in enumerate(designs):
-        mine = sorted((r["n"], r["lost"]) for r in rows if r["design"] == design)
-        ax.plot([n for n, _ in mine], [lost for _, lost in mine], marker="o", label=design, color=_colour(design, i))
-    ns = sorted({r["n"] for r in rows})
-    ax.plot(ns, [n - 1 for n in ns], linestyle=":", color="#888", label="worst case (all but one lost)")
-    ax.set_xlabel("concurrent “add to cart” requests for one user")
-    ax.set_ylabel("lost updates (items)")
-    ax.set_title("Read-modify-write under concurrency")
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
-    plt.close(fig)
-    return fig
-
-
 def plot_interleaving(history: Sequence[Any], title: str = "") -> Figure:
     """A timeline of requests: each row one add, ● where it read, ✕ where it wrote (value beside)."""
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(history) + 1.4), layout="constrained")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,25 @@ def open_and_run_all(page: Any, lab: JupyterLab, name: str, phase: Callable[[str
     if result["state"] == "stopped":
         pytest.fail(f"Run All stopped before the end; prompts {result['prompts']}\n{result['text']}")
     phase(f"Run All done: {expected_cells} code cells")
+
+
+def phase_printer() -> Callable[[str], None]:
+    """``phase("what happened")`` prints it with the seconds since the test started."""
+    started = time.monotonic()
+
+    def phase(name: str) -> None:
+        print(f"{time.monotonic() - started:5.1f} s  {name}")
+
+    return phase
+
+
+def save_images(page: Any, folder: Path, prefix: str) -> int:
+    """A screenshot of every image in the notebook's outputs (charts, image widgets), for a person to look at.
+
+    Lab draws only the cells near the viewport, so each image is scrolled into view first."""
+    images = page.locator(".jp-OutputArea-output img")
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+        images.nth(i).screenshot(path=folder / f"{prefix}_image_{i}.png")
+    print(f"{images.count()} image screenshots in {folder}")
+    return int(images.count())
