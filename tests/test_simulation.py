@@ -221,7 +221,40 @@ def test_new_users_pay_the_first_use_check_once() -> None:
     old = requests_frame(simulate("do-per-user", users, seed=2))
     new_trace = simulate("do-per-user", users, seed=2, new_users=True)
     new = requests_frame(new_trace)
-    checks = hops_frame(new_trace).query("kind == 'uniqueness'")
+    hops = hops_frame(new_trace)
+    checks = hops[(hops["kind"] == "uniqueness") & (hops["detail"] == "first use of a named object")]
     assert len(checks) == new["user"].nunique() == 10  # once per object, on its first request
     first = new.sort_values("sent").groupby("user").head(1)
     assert first["latency_ms"].min() > 100 > old["latency_ms"].max()
+
+
+def test_requests_that_arrive_during_the_first_use_check_wait_for_it_too() -> None:
+    """Only one check runs per new name, but nobody reaches the object before it is done."""
+    import asyncio
+
+    from dolab import DurableObject, Lab, Network
+    from dolab.sim.trace import RequestRecord
+
+    class Tally(DurableObject):
+        async def add(self) -> int:
+            n = (await self.ctx.storage.get("n") or 0) + 1
+            await self.ctx.storage.put("n", n)
+            return int(n)
+
+    network = Network()
+    with Lab(durable_objects={"T": Tally}, network=network) as lab:
+        stub = lab.env.T.getByName("new-name")
+
+        async def burst() -> list[float]:
+            async def one(i: int) -> float:
+                record = RequestRecord(i, "do", "u", "add", "westeurope", "westeurope")
+                await network.user_request(record, stub.add)
+                return record.latency_ms
+
+            return list(await asyncio.gather(*(one(i) for i in range(5))))
+
+        latencies = lab.run(burst())
+        check = 2 * network.uniqueness_ms(network.placement_of(lab.env.T, stub.id._raw) or "westeurope") / 2
+        assert min(latencies) > check * 0.5, latencies  # every one of the five waited for the check
+        hops = [h for h in network.trace.hops if h.kind == "uniqueness"]
+        assert len(hops) == 5 and sum("first use" in h.detail for h in hops) == 1

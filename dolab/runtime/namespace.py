@@ -232,12 +232,13 @@ class DurableObjectStub:
         src = (caller.region if caller is not None else current_region.get()) if network else None
         dst = None
         if network is not None and src is not None:
-            first = network.placement_of(ns, self.id._raw) is None
             dst = network.place(ns, self.id._raw, src)
             network.count_round_trip(dst)
             await network.transit(src, dst, "network", f"{ns.binding}.{name}")
-            if first and self.id.name is not None:
-                await network.first_use(src, dst)  # a named object's global uniqueness check
+            if self.id.name is not None:
+                # A named object's global uniqueness check: the first request pays it, and any
+                # request that arrives while it runs waits for it too.
+                await network.first_use(src, dst, (ns.binding, self.id._raw))
         try:
             result = await host.call(kind, name, args, kwargs)
         except ResetError as exc:

@@ -53,6 +53,8 @@ class Network:
         # False: every named object already exists (users who came before), so no request pays
         # the first-use check. Simulations of returning users set it so; lessons about new ones don't.
         self.first_use_check = first_use
+        self._checked: set[tuple[str, bytes]] = set()  # named objects whose first use was checked
+        self._checking: dict[tuple[str, bytes], asyncio.Future[None]] = {}  # checks under way
 
     def attach(self, lab: Lab) -> None:
         self._lab = weakref.ref(lab)
@@ -100,11 +102,29 @@ class Network:
             self._farthest[region] = max(self.latency.rtt_ms(self.geo, region, r.code) for r in self.geo.do_regions)
         return self._farthest[region]
 
-    async def first_use(self, src: str, dst: str) -> None:
-        """The first request to a named object waits for the global uniqueness check."""
-        if not self.first_use_check:
+    async def first_use(self, src: str, dst: str, key: tuple[str, bytes] | None = None) -> None:
+        """The first request to a named object waits for the global uniqueness check; requests
+        that arrive while it runs wait for the same check (recorded as their own hops)."""
+        if not self.first_use_check or key in self._checked:
             return
-        await self.transit(dst, dst, "uniqueness", "first use of a named object", rtt_ms=2 * self.uniqueness_ms(dst))
+        running = self._checking.get(key) if key is not None else None
+        if running is not None:
+            lab = self._attached()
+            start = lab.now
+            await asyncio.shield(running)
+            self.trace.hop("uniqueness", start, lab.now, dst, dst, "waits for the uniqueness check under way")
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if key is not None:
+            self._checking[key] = done
+        try:
+            await self.transit(dst, dst, "uniqueness", "first use of a named object",
+                               rtt_ms=2 * self.uniqueness_ms(dst))
+        finally:
+            if key is not None:
+                del self._checking[key]
+                self._checked.add(key)
+            done.set_result(None)
 
     async def transit(self, src: str, dst: str, kind: str = "network", detail: str = "",
                       rtt_ms: float | None = None) -> None:
