@@ -23,8 +23,9 @@ Other verbs:
     bench [ARGS]        the benchmarks in bench/
     nav [--check]       regenerate the Prev | Index | Next cells of every notebook (--check only checks)
 
-Set-up details: lab installs the package with its "lab" extra (JupyterLab, ipykernel, nbstripout); test,
-check and bench install the "test" extra (pytest, ruff, mypy, playwright, ...) once on top. Inside a git
+Set-up details: lab installs the package with its "lab" extra (JupyterLab, ipykernel, nbstripout, and the "serve"
+extra: Starlette, uvicorn, websockets); test, check and bench install the "test" extra (pytest, ruff, mypy,
+playwright, httpx, ...) once on top. Inside a git
 checkout, nbstripout is registered as the git filter named in .gitattributes: outputs stay in your working
 copy and never reach a commit. The browser tests use Debian's Chromium (sudo apt-get install chromium), or
 the binary that $DOLAB_CHROMIUM names.

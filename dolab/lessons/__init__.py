@@ -2,8 +2,9 @@
 
 What lives here: chapter 01's carts (``cart``), 02's concurrent adds to a database and to an object
 (``concurrency``), 03's traditional fixes (``fixes``), 04's latency explorer (``explorer``),
-05's scale sweep (``sweep``), 07's chat room, its traffic and its bill (``chat``) and 09's storage
-experiments (``storage``).
+05's scale sweep (``sweep``), 07's chat room, its traffic and its bill (``chat``), the same room for
+real browser tabs (``chatroom``, with its page in ``chat_page/``) and 09's storage experiments
+(``storage``).
 
 It may import: ``dolab.runtime``, ``dolab.sim`` and its own modules. No presentation libraries:
 the widgets in ``dolab.view`` only draw what these functions return.

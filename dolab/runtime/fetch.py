@@ -10,7 +10,7 @@ and ``ok``, as Pyodide's ``FetchResponse`` has them.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterator, Mapping
 from typing import Any
 
 from dolab.runtime.errors import FetchError
@@ -40,6 +40,14 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._items!r})"
 
 
+def _typed(headers: Headers, body: Any) -> Headers:
+    """A text body gets ``content-type: text/plain;charset=UTF-8`` unless one is given (the Fetch API's
+    "extract a body": ``new Response("hi")`` on Cloudflare says so too)."""
+    if isinstance(body, str) and "content-type" not in headers:
+        return Headers([*headers.items(), ("content-type", "text/plain;charset=UTF-8")])
+    return headers
+
+
 def _body_bytes(body: Any) -> bytes | None:
     if body is None:
         return None
@@ -50,18 +58,60 @@ def _body_bytes(body: Any) -> bytes | None:
     raise FetchError(f"body must be str, bytes or None, got {type(body).__name__}")
 
 
+async def _chunks(stream: AsyncIterable[Any]) -> AsyncGenerator[bytes, None]:
+    try:
+        async for chunk in stream:
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            if not isinstance(chunk, bytes):
+                raise FetchError(f"a streamed body yields str or bytes chunks, got {type(chunk).__name__}")
+            yield chunk
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:  # the reader stopped early (a client that left): stop the producer too
+            await close()
+
+
 class _Body:
     _body: bytes | None
+    _stream: AsyncIterable[Any] | None = None
+
+    @property
+    def body(self) -> AsyncGenerator[bytes, None] | None:
+        """The body as a stream of byte chunks (``async for chunk in response.body``), as the Fetch
+        API's ``ReadableStream``; ``None`` when there is no body. A streamed body can be read once."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            self._body = b""  # read: what is left to read is nothing
+            return _chunks(stream)
+        if self._body is None:
+            return None
+        return _chunks(_one(self._body))
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the body is a stream not read yet (dolab's own; the Fetch API does not say)."""
+        return self._stream is not None
+
+    async def _read(self) -> bytes:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            self._body = b"".join([chunk async for chunk in _chunks(stream)])
+        return self._body or b""
 
     async def text(self) -> str:
         """The body decoded as UTF-8 (empty string for no body)."""
-        return (self._body or b"").decode()
+        return (await self._read()).decode()
 
     async def bytes(self) -> bytes:
-        return self._body or b""
+        return await self._read()
 
     async def _parse_json(self) -> Any:
-        return _json.loads((self._body or b"").decode())
+        return _json.loads((await self._read()).decode())
+
+
+async def _one(data: bytes) -> AsyncGenerator[bytes, None]:
+    yield data
 
 
 class Request(_Body):
@@ -86,7 +136,7 @@ class Request(_Body):
             raise FetchError(f"Request method must be a str such as 'POST', got {method!r}")
         self.url = url
         self.method = (method or "GET").upper()
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.headers = _typed(headers if isinstance(headers, Headers) else Headers(headers), body)
         self._body = _body_bytes(body)
 
     async def json(self) -> Any:
@@ -112,7 +162,11 @@ class _JsonFactoryOrParser:
 
 
 class Response(_Body):
-    """An HTTP response: ``Response("ok")``, ``Response("no", status=404)``, ``Response.json({...})``."""
+    """An HTTP response: ``Response("ok")``, ``Response("no", status=404)``, ``Response.json({...})``.
+
+    The body may also be an async iterable of ``str``/``bytes`` chunks (an async generator), sent as it
+    is produced (server-sent events under ``dolab serve``); on Cloudflare that is a ``ReadableStream``.
+    """
 
     json = _JsonFactoryOrParser()
 
@@ -123,10 +177,14 @@ class Response(_Body):
             raise FetchError(f"Response status must be an int in 200..599, got {status!r}")
         if not isinstance(status_text, str):
             raise FetchError(f"Response status_text must be a str, got {status_text!r}")
+        if hasattr(body, "__aiter__"):
+            # dolab's stand-in for a ReadableStream body (on Cloudflare: a js.ReadableStream, e.g. the
+            # readable side of a TransformStream): chunks go to the client as they are produced.
+            self._stream, body = body, None
         self._body = _body_bytes(body)
         self.status = status
         self.status_text = status_text
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.headers = _typed(headers if isinstance(headers, Headers) else Headers(headers), body)
         self.webSocket = web_socket  # the client end of a WebSocketPair, with status 101
 
     @staticmethod

@@ -9,6 +9,7 @@ face of an :class:`~dolab.runtime.engine.Engine`, which its namespaces and objec
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import math
 import re
@@ -195,7 +196,7 @@ class Lab:
     @property
     def now(self) -> float:
         """Seconds on the lab's virtual clock since the lab started."""
-        return self._engine.loop.vnow
+        return self._engine.loop.time()
 
     @property
     def time_ms(self) -> float:
@@ -249,14 +250,21 @@ class Lab:
         """Let ``seconds`` pass on the lab clock (everything due meanwhile happens); returns ``now``."""
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds < 0:
             raise ConfigError(f"advance() needs seconds >= 0; the clock never goes back (got {seconds!r})")
-        self.run(until=self.now + check_seconds("advance() seconds", seconds))
+        seconds = check_seconds("advance() seconds", seconds)
+        if self._engine.loop.realtime:  # measured on the lab thread: the wall clock moves meanwhile
+            self.run(self._sleep_until(seconds, relative=True))
+        else:
+            self.run(until=self.now + seconds)
         return self.now
 
-    async def _sleep_until(self, when: float) -> None:
-        now = self._engine.loop.vnow
-        if when < now:
-            raise ConfigError(f"cannot run until t={when:g}: the clock already reads t={now:g}")
-        await asyncio.sleep(when - now)
+    async def _sleep_until(self, when: float, relative: bool = False) -> None:
+        await self._engine.thread.sleep_until(when, relative)
+
+    def run_real_time(self, main: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``main`` on the lab in the background; until it ends, the lab clock follows the wall
+        clock (``dolab serve`` runs its server so), and ``lab.advance(s)`` jumps it ``s`` seconds ahead
+        at once. Cancel the returned future to stop ``main``."""
+        return self._engine.thread.submit(self._engine.thread.real_time(main))
 
     def worker(self, cls: type[WorkerEntrypoint]) -> WorkerStub:
         """A stub for a stateless Worker class: each request runs on a fresh instance."""

@@ -11,6 +11,9 @@ takes no wall time, and two runs with the same seed see the same times.
 Time only moves while someone waits for the lab: a call being awaited, ``lab.run(...)`` or
 ``lab.advance(...)``. Between two notebook cells the clock stands still, so an object does not
 hibernate while the learner reads.
+
+Serving real clients (``lab.run_real_time``, which ``dolab serve`` uses) is the exception: while it
+runs, the clock follows the wall clock, so a browser waiting 10 s sees its object hibernate after 10 s.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from time import monotonic as _monotonic
 from typing import Any
 
 from dolab.runtime import wallclock
-from dolab.runtime.errors import LabStateError
+from dolab.runtime.errors import ConfigError, LabStateError
 
 
 class _VirtualSelector:
@@ -94,6 +97,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         self.vnow = 0.0
         self.drives = 0  # how many callers are waiting on the lab now; the clock moves only while > 0
         self.realtime = False  # serving: the clock follows the wall clock instead of jumping
+        self.real_time_sessions = 0  # LoopThread.real_time() calls running now
         self._real_origin = (0.0, 0.0)  # (lab time, monotonic time) when real time began
         self.deadlock_after = 1.0  # wall seconds with nothing to do while someone waits
         self.on_deadlock: Callable[[], None] = lambda: None
@@ -200,6 +204,11 @@ class VirtualLoop(asyncio.SelectorEventLoop):
                 when = scheduled[0]._when
                 if when > self.vnow:
                     self.vnow = when
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class LoopThread:
@@ -332,6 +341,38 @@ class LoopThread:
             if self.watchdog is not None:
                 self.watchdog.request_interrupt(task)  # if object code is stuck, stop it
             self.loop.call_soon_threadsafe(task.cancel)
+
+    async def sleep_until(self, when: float, relative: bool = False) -> None:
+        """Wait on the lab clock until ``when`` (``now + when`` if ``relative``: measured here, on the
+        lab thread, because a serving clock moves meanwhile). While serving, jump there at once."""
+        loop = self.loop
+        now = loop.time()
+        when = now + when if relative else when
+        if when < now:
+            raise ConfigError(f"cannot run until t={when:g}: the clock already reads t={now:g}")
+        if not loop.realtime:
+            await asyncio.sleep(when - now)
+            return
+        # A jump, then the wall clock again. A timer set at `when` now fires after every timer due by
+        # then (same-instant timers fire first-set-first), as asyncio.sleep's would on a virtual clock.
+        loop.advance_to(when)
+        done: asyncio.Future[None] = loop.create_future()
+        loop.call_at(when, _resolve, done)
+        await done
+
+    async def real_time(self, main: Coroutine[Any, Any, Any]) -> Any:
+        """Await ``main`` with the clock following the wall clock (serving real clients); nested or
+        concurrent sessions keep it so until the last one ends."""
+        loop = self.loop
+        loop.real_time_sessions += 1
+        if loop.real_time_sessions == 1:
+            loop.set_realtime(True)
+        try:
+            return await main
+        finally:
+            loop.real_time_sessions -= 1
+            if loop.real_time_sessions == 0:
+                loop.set_realtime(False)
 
     async def drive(self, awaitable: Any) -> Any:
         """Await ``awaitable`` on the lab loop, letting the clock jump while it waits."""

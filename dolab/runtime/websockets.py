@@ -35,6 +35,7 @@ MAX_TAG_LENGTH = 256
 MAX_ATTACHMENT = 16 * 1024  # workerd since 2026-03-09; older docs say 2,048 bytes
 MAX_MESSAGE = 32 << 20
 MAX_AUTO_RESPONSE = 2_048
+ABNORMAL_CLOSURE = 1006  # RFC 6455 7.4.1: the connection closed without a close frame
 
 
 class WebSocketRequestResponsePair:
@@ -101,7 +102,7 @@ class WebSocket:
             return
         self.readyState = CLOSED
         if self.peer is not None:
-            self._engine.call_soon_anywhere(self._engine.sockets.closed, self.peer, code, reason)
+            self._engine.call_soon_anywhere(self._engine.sockets.close_after_sent, self.peer, code, reason)
 
     # -- the standard API ---------------------------------------------------------------------------
 
@@ -257,29 +258,50 @@ class SocketHub:
             self.deliver(target, sender, pair.response, None)
             return
         if target.standard and target.standard_host is not None:
-            listeners = list(target._listeners.get("message", []))
-
-            async def run_listeners(instance: Any, ctx: Any) -> None:
-                for listener in listeners:
-                    result = listener({"data": message})
-                    if hasattr(result, "__await__"):
-                        await result
-
-            await target.standard_host.call("callback", "message", run_listeners, None)
+            await self._run_listeners(target.standard_host, target, "message", {"data": message})
             return
         host = self._host_of(target)
         if host is not None:
             await host.call("ws_message", "webSocketMessage", (target, message), None)
 
+    def close_after_sent(self, target: WebSocket, code: int, reason: str) -> None:
+        """A close travels behind the messages sent before it (``send("bye"); close()`` delivers "bye"):
+        each delivery is a task, and tasks start in the order they were made."""
+        async def close() -> None:
+            self.closed(target, code, reason)
+
+        _outside_objects().run(self.engine.loop.create_task, close())
+
     def closed(self, target: WebSocket, code: int, reason: str) -> None:
         target.readyState = CLOSED
         target.close_info = (code, reason)
+        # 1006 is never sent: it says the connection broke without a close frame (a client that vanished).
+        clean = code != ABNORMAL_CLOSURE
+        if target.is_client:  # whoever holds the client end (a real connection under dolab serve) hears it
+            for listener in target._listeners.get("close", []):
+                listener({"code": code, "reason": reason, "wasClean": clean})
         host = self._host_of(target) if target.host_key else None
         if host is not None:
             _outside_objects().run(self.engine.loop.create_task,
-                                   host.call("ws_close", "webSocketClose", (target, code, reason, True), None))
+                                   host.call("ws_close", "webSocketClose", (target, code, reason, clean), None))
         if target.standard_host is not None:
+            if target._listeners.get("close"):  # the standard API's close event, inside the object
+                event = {"code": code, "reason": reason, "wasClean": clean}
+                _outside_objects().run(self.engine.loop.create_task,
+                                       self._run_listeners(target.standard_host, target, "close", event))
             target.standard_host.standard_sockets.discard(target)
+
+    async def _run_listeners(self, host: ObjectHost, ws: WebSocket, kind: str, event: dict[str, Any]) -> None:
+        """Call ``ws``'s ``kind`` listeners as one event inside the object that accept()ed it."""
+        listeners = list(ws._listeners.get(kind, []))
+
+        async def run_listeners(instance: Any, ctx: Any) -> None:
+            for listener in listeners:
+                result = listener(event)
+                if hasattr(result, "__await__"):
+                    await result
+
+        await host.call("callback", kind, run_listeners, None)
 
     def _host_of(self, ws: WebSocket) -> ObjectHost | None:
         if ws.host_key is None:
