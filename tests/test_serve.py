@@ -380,3 +380,32 @@ def test_send_then_close_delivers_the_message_before_the_close() -> None:
     assert client.received == ["bye"]
     assert closes == [{"code": 4001, "reason": "done", "wasClean": True}]
     lab.close()
+
+
+def test_the_served_chat_room_is_chapter_07s_class() -> None:
+    """dolab.lessons.chatroom.ChatRoom is a copy of the chapter's class: the two must not drift."""
+    import ast
+    import inspect
+    import textwrap
+
+    import nbformat
+
+    import dolab.lessons.chatroom as served
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "07_websockets_chat.ipynb"
+    cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    (cell,) = [c for c in cells if "class ChatRoom(DurableObject)" in c]
+    chapter = next(n for n in ast.parse(cell).body if isinstance(n, ast.ClassDef) and n.name == "ChatRoom")
+    ours = ast.parse(textwrap.dedent(inspect.getsource(served.ChatRoom))).body[0]
+
+    def code(node: ast.ClassDef) -> str:  # docstrings and type hints may differ; the code may not
+        for fn in ast.walk(node):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                fn.returns = None
+                for arg in fn.args.args + fn.args.kwonlyargs:
+                    arg.annotation = None
+        body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+        return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+    assert isinstance(ours, ast.ClassDef)
+    assert code(chapter) == code(ours), "chapter 07's ChatRoom and dolab/lessons/chatroom.py differ"

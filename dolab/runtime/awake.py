@@ -14,6 +14,7 @@ first frame outside asyncio and dolab's runtime: the learner's own line.
 from __future__ import annotations
 
 import asyncio
+import functools
 import linecache
 import os
 import sys
@@ -43,12 +44,17 @@ class Blocker:
         return f"{self.kind}: {self.what}" + (f" (started at {self.where})" if self.where else "")
 
 
+@functools.lru_cache(maxsize=4096)
+def _inside(filename: str) -> bool:
+    """Whether code from ``filename`` is asyncio's or the runtime's (cached: this runs per task)."""
+    return os.path.abspath(filename).startswith((_RUNTIME, _ASYNCIO))
+
+
 def remember(task: asyncio.Task[Any]) -> None:
     """Note where object code started ``task`` (the first frame outside asyncio and the runtime)."""
     frame: FrameType | None = sys._getframe(2)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith((_RUNTIME, _ASYNCIO)):
+        if not _inside(frame.f_code.co_filename):
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno, frame.f_globals).strip()
             place = f"{_place(frame.f_code.co_filename, frame.f_lineno)} in {frame.f_code.co_name}"
             _origins[task] = place + (f": {line}" if line else "")
