@@ -14,10 +14,12 @@ tqdm bar; this module does not import it.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from dolab.runtime.errors import ConfigError
 from dolab.sim.pricing import MEMORY_GB, bill, usage_of
@@ -29,6 +31,9 @@ SCALE_DESIGNS = ("do-per-user", "external-db", "global-do")
 FULL_USERS = (10, 100, 1_000, 10_000, 30_000, 100_000)
 QUICK_USERS = (10, 100, 1_000, 10_000, 30_000)
 Progress = Callable[[int, int, str], None]
+#: Simulated seconds each point of :func:`scale_sweep` runs by default (longer for small points,
+#: to send at least ``min_requests``): long enough for a stable p99 (see its docstring).
+DURATION = 20.0
 
 
 def sweep_users() -> tuple[int, ...]:
@@ -71,11 +76,18 @@ def summarise(trace: Trace, design: str, users: int, duration: float) -> dict[st
     }
 
 
+def point_duration(users: int, *, per_user_rate: float, min_requests: int, duration: float) -> float:
+    """Simulated seconds one point runs: ``duration``, or longer if that sends fewer than ``min_requests``."""
+    return max(duration, min_requests / (users * per_user_rate))
+
+
 def run_point(design: str, users: int, *, per_user_rate: float, min_requests: int, min_duration: float,
               seed: int, zipf: float = 0.0) -> tuple[dict[str, Any], tuple[Sample, ...]]:
-    """One design at one scale: the summary row and the gauge samples."""
+    """One design at one scale, for ``max(min_duration, min_requests / rate)`` simulated seconds:
+    the summary row and the gauge samples. A plain module-level function, so a worker process
+    (or a Dask worker) can run it."""
     rate = users * per_user_rate
-    duration = max(min_duration, min_requests / rate)
+    duration = point_duration(users, per_user_rate=per_user_rate, min_requests=min_requests, duration=min_duration)
     workload = Workload(users=users, rate=rate, duration=duration, zipf=zipf)
     trace = simulate(design, workload, seed=seed, record_hops=False, max_active=2_000)
     return summarise(trace, design, users, duration), tuple(trace.samples)
@@ -99,36 +111,93 @@ def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
 
 
 def scale_sweep(users: Sequence[int] | None = None, designs: Sequence[str] = SCALE_DESIGNS, *,
-                per_user_rate: float = 0.1, min_requests: int = 500, min_duration: float = 5.0,
-                seed: int = 0, progress: Progress | None = None) -> Sweep:
+                per_user_rate: float = 0.1, min_requests: int = 500, min_duration: float | None = None,
+                seed: int = 0, progress: Progress | None = None, duration: float = DURATION,
+                executor: Executor | Literal["serial"] | None = None) -> Sweep:
     """Run every design at every user count (default :func:`sweep_users`).
 
-    Each user sends ``per_user_rate`` requests per second (open loop), for ``min_duration``
-    seconds or long enough to send ``min_requests``, whichever is longer.
+    Each user sends ``per_user_rate`` requests per second (open loop) for ``duration`` simulated
+    seconds (default :data:`DURATION`, 20 s), or longer where that would send fewer than
+    ``min_requests`` (the small points: 10 users send 1 request a second, so they run 500 s).
+    20 s is long enough for every point that is not saturated to have a stable p99: doubling it
+    moves no such p99 by 10 % (``bench/bench_sweep.py`` checks). A saturated point (more offered
+    than served) has no stable p99: its queue, and its p99, grow for as long as it runs.
+    ``min_duration`` is the older name of ``duration``, still accepted.
+
+    The points run in parallel: by default in a pool of worker processes, one per CPU; or on any
+    :class:`concurrent.futures.Executor` given as ``executor`` (a ``ThreadPoolExecutor``, the
+    ``get_executor()`` of a Dask ``distributed.Client``), or anything with ``submit`` that returns
+    futures (a Dask ``Client`` itself); ``executor="serial"`` runs them one after another in this
+    process. Every point is a fresh lab with the same seed, so each way gives the same rows.
     """
     chosen = tuple(sweep_users() if users is None else users)
     if not chosen or any(not isinstance(u, int) or isinstance(u, bool) or u < 1 for u in chosen):
         raise ConfigError(f"users must be ints >= 1, got {chosen!r}")
     if not per_user_rate > 0:
         raise ConfigError(f"per_user_rate must be > 0 requests per second, got {per_user_rate!r}")
+    if min_duration is not None:
+        if duration != DURATION and duration != min_duration:
+            raise ConfigError(f"give duration= or its older name min_duration=, not both ({duration!r}, "
+                              f"{min_duration!r})")
+        duration = min_duration
+    if not duration > 0:
+        raise ConfigError(f"duration must be > 0 simulated seconds, got {duration!r}")
     points = [(d, u) for u in chosen for d in designs]
+    options = {"per_user_rate": per_user_rate, "min_requests": min_requests, "min_duration": duration, "seed": seed}
 
     def run() -> Sweep:
-        rows, samples = [], {}
-        for n, (design, count) in enumerate(points):
-            if progress is not None:
-                progress(n, len(points), f"{design}, {count:,} users")
-            row, gauges = run_point(design, count, per_user_rate=per_user_rate, min_requests=min_requests,
-                                    min_duration=min_duration, seed=seed)
-            rows.append(row)
-            samples[(design, count)] = gauges
-        if progress is not None:
-            progress(len(points), len(points), "done")
-        return Sweep(tuple(rows), samples)
+        results = run_points(points, options, executor, progress)
+        rows = tuple(row for row, _ in results)
+        samples = {point: gauges for point, (_, gauges) in zip(points, results, strict=True)}
+        return Sweep(rows, samples)
 
-    # The progress callable is not part of the key: a cached answer needs no bar.
-    result: Sweep = cached(("sweep", chosen, tuple(designs), per_user_rate, min_requests, min_duration, seed), run)
+    # Neither the progress callable nor the executor is part of the key: both give the same rows.
+    key = ("sweep", chosen, tuple(designs), per_user_rate, min_requests, duration, seed)
+    result: Sweep = cached(key, run)
     return result
+
+
+def run_points(points: Sequence[tuple[str, int]], options: dict[str, Any], executor: Any,
+               progress: Progress | None) -> list[tuple[dict[str, Any], tuple[Sample, ...]]]:
+    """``run_point`` for each (design, users) in ``points``, in that order, on ``executor``."""
+    total = len(points)
+
+    def tell(done: int, label: str) -> None:
+        if progress is not None:
+            progress(done, total, label)
+
+    if executor == "serial" or total == 1 and executor is None:
+        out = []
+        for n, (design, count) in enumerate(points):
+            tell(n, f"{design}, {count:,} users")
+            out.append(run_point(design, count, **options))
+        tell(total, "done")
+        return out
+    own = None
+    if executor is None:
+        # spawn, not fork: the caller may be a Jupyter kernel with a lab's thread running, and a
+        # forked child of a threaded process can inherit a lock held by another thread.
+        workers = min(total, os.cpu_count() or 1)
+        executor = own = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        # The biggest points first: the pool then ends with small ones that fill its gaps.
+        order = sorted(range(total), key=lambda i: -points[i][1])
+        futures = {i: executor.submit(run_point, *points[i], **options) for i in order}
+        tell(0, f"{total} points on {type(executor).__name__}")
+        index = {id(f): i for i, f in futures.items()}
+        # As they finish, for the progress bar (a Dask client's futures: in submission order).
+        finishing = (as_completed(futures.values()) if all(isinstance(f, Future) for f in futures.values())
+                     else futures.values())
+        results: dict[int, Any] = {}
+        for done, future in enumerate(finishing, start=1):
+            i = index[id(future)]
+            results[i] = future.result()
+            design, count = points[i]
+            tell(done, f"{design}, {count:,} users")
+        return [results[i] for i in range(total)]  # rows in the order of the points, however they ran
+    finally:
+        if own is not None:
+            own.shutdown(cancel_futures=True)
 
 
 def hot_keys(zipf: float, *, users: int = 1_000, rate: float = 2_000.0, duration: float = 5.0,
