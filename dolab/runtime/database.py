@@ -72,12 +72,11 @@ class StorageFaults:
 class Database:
     """The open database of one active object."""
 
-    __slots__ = ("cache", "cache_bytes", "conn", "denied", "faults", "has_kv", "has_meta", "in_txn",
-                 "internal", "may_be_empty", "on_begin", "path", "raw")
+    __slots__ = ("_conn", "began", "cache", "cache_bytes", "denied", "faults", "has_kv", "has_meta", "image",
+                 "in_txn", "internal", "may_be_empty", "on_begin", "path", "raw")
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None, faults: StorageFaults | None,
+    def __init__(self, conn: sqlite3.Connection | None, path: Path | None, faults: StorageFaults | None,
                  raw: bytes | None) -> None:
-        self.conn = conn
         self.path = path
         self.faults = faults
         self.raw = raw  # the object's id bytes (for faults aimed at one object)
@@ -92,23 +91,50 @@ class Database:
         self.may_be_empty = True
         self.has_kv: bool | None = None  # None: not known yet (asked on first use)
         self.has_meta: bool | None = None
+        # The compressed image it was opened from, and whether anything began a transaction since:
+        # if nothing did, closing hands that image back instead of serializing the same bytes again.
+        self.image: bytes | None = None
+        self.began = False
+        # A new object's database is opened only when something needs SQLite (a write, SQL, its
+        # size): a new object that only reads finds nothing without it, and goes away as it came.
+        self._conn = None if conn is None else self._prepare(conn)
+
+    def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         for limit, value in LIMITS.items():
             conn.setlimit(limit, value)
         # workerd turns foreign keys on for every object (SQLite's own default is off).
         conn.execute("PRAGMA foreign_keys = ON")
         conn.set_authorizer(self._authorize)
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = self._prepare(sqlite3.connect(":memory:", isolation_level=None,
+                                                              check_same_thread=False))
+        return conn
+
+    @property
+    def opened(self) -> bool:
+        """Whether SQLite was opened at all (a new object that only read never opens it)."""
+        return self._conn is not None
 
     # -- opening and closing -------------------------------------------------------------------
 
     @classmethod
     def open_memory(cls, image: bytes | None, faults: StorageFaults | None = None,
                     raw: bytes | None = None) -> Database:
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        if image:
-            conn.deserialize(zlib.decompress(image))
-        db = cls(conn, None, faults, raw)
         if image is None:
+            db = cls(None, None, faults, raw)
             db.has_kv = db.has_meta = False  # a new database has no tables at all
+            return db
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.deserialize(zlib.decompress(image))
+        db = cls(conn, None, faults, raw)
+        db.image = image
+        # Only an object that held something keeps an image (one found empty ceases to exist).
+        db.may_be_empty = False
         return db
 
     @classmethod
@@ -136,7 +162,13 @@ class Database:
         else:
             self.rollback()
         image = None
-        if self.path is None:
+        if self._conn is None:  # never opened: nothing was ever stored
+            self.on_begin = None
+            self.cache = {}
+            return None
+        if self.path is None and self.image is not None and not self.began:
+            image = self.image  # read only since it opened: the image it came from is still exact
+        elif self.path is None:
             # Privileged: serialize() reads the sqlite_dbpage table, which user SQL may not.
             with self.privileged() as conn:
                 if conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]:
@@ -147,6 +179,7 @@ class Database:
         self.conn.close()
         self.on_begin = None
         self.cache = {}
+        self.image = None
         return image
 
     def _tables(self) -> None:
@@ -157,6 +190,8 @@ class Database:
 
     def is_empty(self) -> bool:
         """True if nothing is stored: no KV pair, no table of the user's, no alarm."""
+        if self._conn is None:
+            return True
         with self.privileged() as conn:
             names = [row[0] for row in conn.execute(INTERNAL + "SELECT name FROM sqlite_master")]
             if any(not n.startswith(("_cf_", "sqlite_")) for n in names):
@@ -171,6 +206,7 @@ class Database:
     def begin(self) -> None:
         """Open the implicit transaction if none is open; the host commits it at the next await."""
         if not self.in_txn:
+            self.began = True
             self.internal = True
             try:
                 self.conn.execute(INTERNAL + "BEGIN")
@@ -202,8 +238,11 @@ class Database:
             self.internal = False
 
     def rollback(self) -> None:
+        self.may_be_empty = True  # what was written may have been all there was
         self.cache.clear()
         self.cache_bytes = 0
+        if self._conn is None:
+            return  # never opened: no table to have lost, no transaction to undo
         self.has_kv = self.has_meta = None  # a rolled-back CREATE TABLE is gone again
         if self.in_txn:
             self.in_txn = False
@@ -268,6 +307,8 @@ class Database:
                 self.conn.executemany(_KV_PUT, pairs)
                 for pair in pairs:
                     self._remember(*pair)
+            # A stored pair: not empty until a delete, a statement or a rollback says it may be.
+            self.may_be_empty = False
         finally:
             self.internal = False
 
@@ -321,6 +362,8 @@ class Database:
             self._tables()
         if ms is None and not self.has_meta:
             return
+        if ms is None:
+            self.may_be_empty = True  # the alarm may have been all it stored
         self.begin()
         with self.privileged() as conn:
             if not self.has_meta:
@@ -339,6 +382,7 @@ class Database:
             self.internal = False
         if verb == "ROLLBACK TO":
             # What the savepoint undid may include a table dolab created lazily, and cached reads.
+            self.may_be_empty = True
             self.cache.clear()
             self.cache_bytes = 0
             self.has_kv = self.has_meta = None
