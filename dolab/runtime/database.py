@@ -73,7 +73,7 @@ class Database:
     """The open database of one active object."""
 
     __slots__ = ("_conn", "began", "cache", "cache_bytes", "denied", "faults", "has_kv", "has_meta", "image",
-                 "in_txn", "internal", "may_be_empty", "on_begin", "path", "raw")
+                 "in_txn", "internal", "may_be_empty", "on_begin", "path", "raw", "user_sql")
 
     def __init__(self, conn: sqlite3.Connection | None, path: Path | None, faults: StorageFaults | None,
                  raw: bytes | None) -> None:
@@ -95,15 +95,13 @@ class Database:
         # if nothing did, closing hands that image back instead of serializing the same bytes again.
         self.image: bytes | None = None
         self.began = False
+        self.user_sql = False  # set by sql.exec: the connection may carry the user's settings
         # A new object's database is opened only when something needs SQLite (a write, SQL, its
         # size): a new object that only reads finds nothing without it, and goes away as it came.
         self._conn = None if conn is None else self._prepare(conn)
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
-        for limit, value in LIMITS.items():
-            conn.setlimit(limit, value)
-        # workerd turns foreign keys on for every object (SQLite's own default is off).
-        conn.execute("PRAGMA foreign_keys = ON")
+        _configure(conn)
         conn.set_authorizer(self._authorize)
         return conn
 
@@ -111,14 +109,8 @@ class Database:
     def conn(self) -> sqlite3.Connection:
         conn = self._conn
         if conn is None:
-            conn = self._conn = self._prepare(sqlite3.connect(":memory:", isolation_level=None,
-                                                              check_same_thread=False))
+            conn = self._conn = self._prepare(_fresh())
         return conn
-
-    @property
-    def opened(self) -> bool:
-        """Whether SQLite was opened at all (a new object that only read never opens it)."""
-        return self._conn is not None
 
     # -- opening and closing -------------------------------------------------------------------
 
@@ -129,9 +121,17 @@ class Database:
             db = cls(None, None, faults, raw)
             db.has_kv = db.has_meta = False  # a new database has no tables at all
             return db
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        conn.deserialize(zlib.decompress(image))
-        db = cls(conn, None, faults, raw)
+        # A connection that another object closed, if there is one: deserialize() replaces all of
+        # its database, and connecting anew costs as much as the rest of a cold start.
+        conn = _IDLE.pop() if _IDLE else _configure(_fresh())
+        try:
+            conn.deserialize(zlib.decompress(image))
+        except BaseException:
+            conn.close()
+            raise
+        db = cls(None, None, faults, raw)
+        db._conn = conn
+        conn.set_authorizer(db._authorize)
         db.image = image
         # Only an object that held something keeps an image (one found empty ceases to exist).
         db.may_be_empty = False
@@ -163,6 +163,7 @@ class Database:
             self.rollback()
         image = None
         if self._conn is None:  # never opened: nothing was ever stored
+            self._conn = _CLOSED
             self.on_begin = None
             self.cache = {}
             return None
@@ -175,12 +176,25 @@ class Database:
                     image = zlib.compress(conn.serialize(), 1)  # no pages: no image (none can be made)
         # Break the reference cycles (connection -> authorizer -> self, self -> host) so that a
         # closed database is freed at once rather than by the cycle collector, much later.
-        self.conn.set_authorizer(None)
-        self.conn.close()
+        conn = self._conn
+        conn.set_authorizer(None)
+        # Kept for the next cold start unless the user's SQL ran on it (a PRAGMA of theirs must
+        # not reach another object) or the file is on disk.
+        if self.path is None and not self.user_sql and not conn.in_transaction and len(_IDLE) < IDLE_CONNECTIONS:
+            _IDLE.append(conn)
+        else:
+            conn.close()
+        self._conn = _CLOSED  # any later use fails, as on a closed connection
         self.on_begin = None
         self.cache = {}
         self.image = None
         return image
+
+    def interrupt(self) -> None:
+        """Stop the statement running now (from the watchdog's thread: never opens SQLite)."""
+        conn = self._conn
+        if conn is not None:
+            conn.interrupt()
 
     def _tables(self) -> None:
         with self.privileged() as conn:
@@ -408,6 +422,27 @@ class Database:
             return sqlite3.SQLITE_OK
         self.denied = reason
         return sqlite3.SQLITE_DENY
+
+
+def _fresh() -> sqlite3.Connection:
+    return sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+
+
+def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """What every object's connection has, whoever used it before (dolab's settings only)."""
+    for limit, value in LIMITS.items():
+        conn.setlimit(limit, value)
+    # workerd turns foreign keys on for every object (SQLite's own default is off).
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+#: Connections of closed in-memory databases, ready for the next cold start (any thread may
+#: take one: list.pop and list.append are atomic).
+IDLE_CONNECTIONS = 16
+_IDLE: list[sqlite3.Connection] = []
+_CLOSED = sqlite3.connect(":memory:")
+_CLOSED.close()
 
 
 class _Privileged:

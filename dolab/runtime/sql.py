@@ -141,6 +141,7 @@ class SqlStorage:
         host = self._storage._live()
         db = host.database()
         db.may_be_empty = True  # any statement might have dropped or deleted everything
+        db.user_sql = True  # and might have changed the connection: it is not reused
         db.begin()
         host.note_write({})  # SQL has no allowUnconfirmed: its writes hold replies
         conn = db.conn

@@ -138,7 +138,7 @@ class Watchdog:
         db = host.db
         if db is not None:
             try:
-                db.conn.interrupt()  # a statement running in SQLite stops with "interrupted"
+                db.interrupt()  # a statement running in SQLite stops with "interrupted"
             except Exception:  # noqa: BLE001 - the connection may be closing this very moment
                 pass
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(kind))
