@@ -183,8 +183,10 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         popleft = ready.popleft
         heappop = heapq.heappop
         # Up to a batch of iterations here, without returning to run_forever between them.
+        ulp = math.ulp
         for _ in range(64):
-            end_time = self.vnow + self._clock_resolution
+            vnow = self.vnow
+            end_time = vnow + max(1e-9, 2 * ulp(vnow))  # self._clock_resolution, inlined
             while scheduled and scheduled[0]._when < end_time:
                 handle = heappop(scheduled)
                 handle._scheduled = False
