@@ -402,6 +402,7 @@ class ObjectHost(HostStorage):
             # the loop's ready queue (a million of them would each keep their host alive).
             self.commit_handle.cancel()
             self.commit_handle = None
+            self.loop.drop_cancelled()  # type: ignore[attr-defined]
         if self.db is not None:
             self.roll_back_open_transaction()
             self.db.commit()

@@ -102,7 +102,22 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         self.deadlock_after = 1.0  # wall seconds with nothing to do while someone waits
         self.on_deadlock: Callable[[], None] = lambda: None
         self._timer_seq = itertools.count()
+        self._compact_at = 4096  # ready-queue length at which drop_cancelled() looks
         self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type,arg-type]
+
+    def drop_cancelled(self) -> None:
+        """Take cancelled callbacks out of the ready queue once it is long (amortised O(1)).
+
+        Code that awaits object calls in a tight loop never lets the loop run, and each object it
+        wakes leaves a cancelled commit callback queued; each holds a copy of the context it was
+        scheduled in, which names the object's host. A million of them would keep a million hosts.
+        """
+        ready = self._ready  # type: ignore[attr-defined]
+        if len(ready) > self._compact_at:
+            kept = collections.deque(h for h in ready if not h._cancelled)
+            ready.clear()
+            ready.extend(kept)  # the same deque, in the same order: asyncio holds it by name
+            self._compact_at = max(4096, 2 * len(ready))
 
     def time(self) -> float:
         if self.realtime:

@@ -11,6 +11,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from dolab.runtime import ids, wallclock
+from dolab.runtime.coldstore import ColdStore
 from dolab.runtime.context import current_host, current_region
 from dolab.runtime.database import object_files
 from dolab.runtime.errors import (
@@ -42,6 +43,10 @@ def _raw_string(value: Any) -> str:
     return storage_key(value)
 
 
+def _name(stored: bytes) -> str:
+    return stored.decode("utf-8", "surrogatepass")
+
+
 class DurableObjectNamespace:
     """``env.BINDING``: makes ids and stubs for one Durable Object class."""
 
@@ -53,13 +58,14 @@ class DurableObjectNamespace:
         self.key = ids.namespace_key(cls.__name__)
         self.hosts: dict[bytes, ObjectHost] = {}  # objects in memory
         # Cold objects: id bytes -> state letter (+ compressed database image in memory mode).
-        self.cold: dict[bytes, bytes] = {}
+        self.cold = ColdStore()  # a dict, spilling to a scratch file past 50,000 entries
         self.hibernating = 0  # how many cold entries are hibernated (the rest were evicted)
         self.location_hints: dict[bytes, str] = {}
         # The name of each named object that was started: an alarm or a WebSocket message wakes an
         # object by its id's bytes alone, and ctx.id.name must still say its name (as on Cloudflare
         # since 2026-03-15). A restarted persist-mode lab learns a name again at the first getByName.
-        self.names: dict[bytes, str] = {}
+        # Kept while the object is cold (a live host has it in its id), utf-8 encoded.
+        self.names = ColdStore()
         # datetime.now() in the class's code reads the lab clock (see wallclock.adopt).
         self.module_names = wallclock.adopt(cls)
 
@@ -114,8 +120,9 @@ class DurableObjectNamespace:
         """The host of ``id``, activating the object if it is cold or new."""
         host = self.hosts.get(id._raw)
         if host is None:
-            if id.name is not None:
-                self.names[id._raw] = id.name
+            known = self.names.pop(id._raw, None)
+            if id.name is None and known is not None:
+                id = ids.DurableObjectId(id._raw, self.key, _name(known))
             entry = self.cold.pop(id._raw, None)
             if entry is not None and entry[:1] == b"h":
                 self.hibernating -= 1
@@ -126,13 +133,16 @@ class DurableObjectNamespace:
     def host_by_raw(self, raw: bytes) -> ObjectHost:
         """Like :meth:`host`, from the id's bytes (alarms and sockets keep only those)."""
         host = self.hosts.get(raw)
-        return host if host is not None else self.host(ids.DurableObjectId(raw, self.key, self.names.get(raw)))
+        return host if host is not None else self.host(ids.DurableObjectId(raw, self.key))
 
     def store_cold(self, host: ObjectHost, state: Rest, image: bytes | None, empty: bool) -> None:
         """Take a deactivated host out of memory; keep its bytes (or nothing, if it stored nothing)."""
         self.hosts.pop(host.raw, None)
         engine = self.engine
         engine.lifecycle.forget(host)
+        name = host.id.name
+        if name is not None:  # even if it goes: a hibernated WebSocket may wake it by its bytes
+            self.names[host.raw] = name.encode("utf-8", "surrogatepass")
         if empty:
             # An object whose storage was found empty ceases to exist, as on Cloudflare.
             if engine.persist is not None:
