@@ -22,6 +22,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 SPILL_AT = 50_000  # entries kept in the dict before the oldest half moves to the file
+_MASK = (1 << 24) - 1  # Bloom filter bits of the keys in the file: ~0.5 % false hits at 1M keys
 
 
 class ColdStore(MutableMapping[bytes, bytes]):
@@ -33,6 +34,7 @@ class ColdStore(MutableMapping[bytes, bytes]):
         self._disk: sqlite3.Connection | None = None
         self._path: str | None = None
         self._on_disk = 0
+        self._bloom = bytearray(0)  # 2**24 bits once something is spilled (2 MiB)
         self._finalizer: Any = None  # a weakref.finalize once the file exists
 
     # -- the mapping ---------------------------------------------------------------------------
@@ -41,15 +43,21 @@ class ColdStore(MutableMapping[bytes, bytes]):
         value = self.recent.get(key)
         if value is not None:
             return value
-        if self._disk is not None:
+        if self._maybe_on_disk(key):
+            assert self._disk is not None
             row = self._disk.execute("SELECT v FROM cold WHERE k = ?", (key,)).fetchone()
             if row is not None:
                 return bytes(row[0])
         raise KeyError(key)
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
-        if self._on_disk and key not in self.recent:
+        if key not in self.recent:
             self._delete_on_disk(key)
+        self.set_absent(key, value)
+
+    def set_absent(self, key: bytes, value: bytes) -> None:
+        """``self[key] = value`` for a key the caller knows is not stored (it has just popped it):
+        no query to make sure the file holds no older entry."""
         self.recent[key] = value
         if len(self.recent) > self.spill_at:
             self._spill()
@@ -63,7 +71,7 @@ class ColdStore(MutableMapping[bytes, bytes]):
         value = self.recent.pop(key, None)
         if value is not None:
             return value
-        if self._on_disk:
+        if self._maybe_on_disk(key):
             assert self._disk is not None
             row = self._disk.execute("DELETE FROM cold WHERE k = ? RETURNING v", (key,)).fetchone()
             if row is not None:
@@ -74,7 +82,7 @@ class ColdStore(MutableMapping[bytes, bytes]):
     def __contains__(self, key: object) -> bool:
         if key in self.recent:
             return True
-        if not self._on_disk or not isinstance(key, bytes):
+        if not isinstance(key, bytes) or not self._maybe_on_disk(key):
             return False
         assert self._disk is not None
         return self._disk.execute("SELECT 1 FROM cold WHERE k = ?", (key,)).fetchone() is not None
@@ -114,6 +122,7 @@ class ColdStore(MutableMapping[bytes, bytes]):
             self._disk.execute("PRAGMA cache_size = -8192")
             self._disk.execute("CREATE TABLE cold (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID")
             self._finalizer = weakref.finalize(self, _remove, self._disk, self._path)
+            self._bloom = bytearray((_MASK + 1) >> 3)
         half = len(self.recent) // 2
         moving = []
         for key in self.recent:  # oldest first: a dict keeps insertion order
@@ -122,10 +131,29 @@ class ColdStore(MutableMapping[bytes, bytes]):
                 break
         self._disk.executemany("INSERT OR REPLACE INTO cold (k, v) VALUES (?, ?)",
                                ((key, self.recent.pop(key)) for key in moving))
+        for key in moving:
+            self._remember_on_disk(key)
         self._on_disk += len(moving)
 
-    def _delete_on_disk(self, key: bytes) -> bool:
+    def _maybe_on_disk(self, key: bytes) -> bool:
+        """False if ``key`` is surely not in the file (a Bloom filter: most lookups of keys that were
+        never spilled, such as a new object's id, need no query)."""
         if not self._on_disk:
+            return False
+        h = hash(key)
+        bits = self._bloom
+        return bool(bits[(h & _MASK) >> 3] & (1 << (h & 7))
+                    and bits[((h >> 21) & _MASK) >> 3] & (1 << ((h >> 21) & 7))
+                    and bits[((h >> 42) & _MASK) >> 3] & (1 << ((h >> 42) & 7)))
+
+    def _remember_on_disk(self, key: bytes) -> None:
+        h = hash(key)
+        bits = self._bloom
+        for part in (h, h >> 21, h >> 42):
+            bits[(part & _MASK) >> 3] |= 1 << (part & 7)
+
+    def _delete_on_disk(self, key: bytes) -> bool:
+        if not self._maybe_on_disk(key):
             return False
         assert self._disk is not None
         gone = self._disk.execute("DELETE FROM cold WHERE k = ?", (key,)).rowcount > 0

@@ -142,7 +142,7 @@ class DurableObjectNamespace:
         engine.lifecycle.forget(host)
         name = host.id.name
         if name is not None:  # even if it goes: a hibernated WebSocket may wake it by its bytes
-            self.names[host.raw] = name.encode("utf-8", "surrogatepass")
+            self.names.set_absent(host.raw, name.encode("utf-8", "surrogatepass"))  # host() took it out
         if empty:
             # An object whose storage was found empty ceases to exist, as on Cloudflare.
             if engine.persist is not None:
@@ -150,9 +150,9 @@ class DurableObjectNamespace:
                 if path.exists():
                     os.remove(path)
             return
-        old = self.cold.get(host.raw)
-        self.hibernating += (state is Rest.HIBERNATED) - (old is not None and old[:1] == b"h")
-        self.cold[host.raw] = state.value.encode() + (image or b"")
+        # host() took its entry out when it woke, so there is no older one to replace.
+        self.hibernating += state is Rest.HIBERNATED
+        self.cold.set_absent(host.raw, state.value.encode() + (image or b""))
         if state is Rest.HIBERNATED:
             engine.counters.hibernated += 1
         else:
