@@ -2,7 +2,8 @@
 """Chapter 05's scale sweep: are its points long enough, and how fast does it run?
 
 1. Stability. The sweep runs every design at every user count for ``duration`` (its default,
-   ``dolab.lessons.sweep.DURATION``) and again for twice that, same seed. For each point the p99
+   ``dolab.lessons.sweep.DURATION``, with its default ``min_requests``) and again for twice that
+   (twice the duration and twice ``min_requests``), same seed. For each point the p99
    latency of the two runs is compared. Goal: no point that is not saturated moves by 10 % or more.
    A point is *saturated* when it serves less than 95 % of what is offered or fails requests: its
    queue grows for as long as it runs (or until the overload limits cap it), so no duration gives
@@ -27,10 +28,10 @@ from dolab.lessons import sweep as sweep_module
 from dolab.lessons.sweep import DURATION, FULL_USERS, QUICK_USERS, scale_sweep
 
 
-def run(users: tuple[int, ...], duration: float, executor: Any = None) -> tuple[Any, float]:
+def run(users: tuple[int, ...], duration: float, executor: Any = None, min_requests: int = 500) -> tuple[Any, float]:
     sweep_module._CACHE.clear()  # measure, never reuse
     started = time.perf_counter()
-    result = scale_sweep(users, duration=duration, executor=executor)
+    result = scale_sweep(users, duration=duration, executor=executor, min_requests=min_requests)
     return result, time.perf_counter() - started
 
 
@@ -48,7 +49,8 @@ def main() -> None:
           f"{2 * DURATION:g} s; {os.cpu_count()} CPUs")
 
     once, wall_pool = run(users, DURATION)
-    twice, wall_twice = run(users, 2 * DURATION)
+    # Twice as long everywhere: the small points, which run long enough to send min_requests, too.
+    twice, wall_twice = run(users, 2 * DURATION, min_requests=2 * 500)
     print(f"sweep at {DURATION:g} s: {wall_pool:.1f} s wall (default pool); at {2 * DURATION:g} s: {wall_twice:.1f} s")
     print()
     print(f"{'design':12s} {'users':>8} {'requests':>9} {'p99 ms':>9} {'p99 2x':>9} {'change':>8}  state")
