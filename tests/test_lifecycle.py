@@ -203,3 +203,33 @@ def test_why_awake_names_the_forgotten_timer_and_the_line_that_started_it() -> N
         assert lab.why_awake(leaky) == []  # nothing pending: it hibernates 10 s later
         lab.advance(11)
         assert lab.statistics().active == 0
+
+
+def test_an_object_evicted_while_a_call_travels_to_it_keeps_what_it_stored() -> None:
+    """With a network, a call finds its object's host, then travels for a few ms. If the object is
+    evicted meanwhile (another object took its slot), the call must wake it from what it stored,
+    not revive the host it found: that host would reopen the image it had been woken from."""
+    from dolab.runtime.context import current_region
+    from dolab.sim.network import Network
+
+    class Tally(DurableObject):
+        async def add(self) -> int:
+            n = ((await self.ctx.storage.get("n")) or 0) + 1
+            await self.ctx.storage.put("n", n)
+            return int(n)
+
+    with Lab(durable_objects={"T": Tally}, network=Network(first_use=False), max_active=1) as lab:
+        a, b = lab.env.T.getByName("a"), lab.env.T.getByName("b")
+
+        async def main() -> list[int]:
+            current_region.set("eastus")
+            first = await a.add()  # a is active and idle, holding n = 1
+            # b's call leaves first and lands while a's call is still on its way: b takes the only
+            # slot, so a is evicted under a's call.
+            later = asyncio.ensure_future(b.add())
+            again = await a.add()
+            return [first, again, await later]
+
+        assert lab.run(main()) == [1, 2, 1]
+        assert lab.run(a.add()) == 3  # and nothing was overwritten by a stale copy
+        assert lab.statistics().evicted >= 1
