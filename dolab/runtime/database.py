@@ -73,7 +73,8 @@ class Database:
     """The open database of one active object."""
 
     __slots__ = ("_conn", "began", "cache", "cache_bytes", "denied", "faults", "has_kv", "has_meta", "image",
-                 "in_txn", "internal", "may_be_empty", "on_begin", "path", "raw", "user_sql")
+                 "in_txn", "internal", "may_be_empty", "on_begin", "path", "raw", "reused", "base_changes",
+                 "user_sql")
 
     def __init__(self, conn: sqlite3.Connection | None, path: Path | None, faults: StorageFaults | None,
                  raw: bytes | None) -> None:
@@ -96,6 +97,8 @@ class Database:
         self.image: bytes | None = None
         self.began = False
         self.user_sql = False  # set by sql.exec: the connection may carry the user's settings
+        self.reused = False  # its connection served another object before (see user_statements)
+        self.base_changes = 0  # the connection's total_changes when this database got it
         # A new object's database is opened only when something needs SQLite (a write, SQL, its
         # size): a new object that only reads finds nothing without it, and goes away as it came.
         self._conn = None if conn is None else self._prepare(conn)
@@ -114,6 +117,8 @@ class Database:
                 conn.deserialize(_EMPTY)
                 conn.set_authorizer(self._authorize)
                 self._conn = conn
+                self.reused = True
+                self.base_changes = conn.total_changes
             else:
                 conn = self._conn = self._prepare(_fresh())
         return conn
@@ -129,7 +134,8 @@ class Database:
             return db
         # A connection that another object closed, if there is one: deserialize() replaces all of
         # its database, and connecting anew costs as much as the rest of a cold start.
-        conn = _IDLE.pop() if _IDLE else _configure(_fresh())
+        reused = bool(_IDLE)
+        conn = _IDLE.pop() if reused else _configure(_fresh())
         try:
             conn.deserialize(zlib.decompress(image))
         except BaseException:
@@ -137,6 +143,8 @@ class Database:
             raise
         db = cls(None, None, faults, raw)
         db._conn = conn
+        db.reused = reused
+        db.base_changes = conn.total_changes
         conn.set_authorizer(db._authorize)
         db.image = image
         # Only an object that held something keeps an image (one found empty ceases to exist).
@@ -195,6 +203,39 @@ class Database:
         self.cache = {}
         self.image = None
         return image
+
+    def user_statements(self) -> sqlite3.Connection:
+        """The connection, ready for the user's SQL, which must not tell that it served another
+        object before: ``total_changes()`` and ``changes()`` count per connection, and a refused
+        statement on a reused one fails with SQLITE_SCHEMA (its schema reload) instead of SQLITE_AUTH.
+        So, outside a transaction, the database moves to a fresh connection (the reused one goes
+        back to the pool, untouched by the user). Inside one (its writes cannot move), the database
+        stays, its schema is reloaded, and ``total_changes()`` counts from when it came; ``changes()``
+        is then this database's own, since it wrote (and so, a change was made) in that transaction."""
+        conn = self.conn
+        if not self.reused:
+            return conn
+        self.reused = False
+        if not conn.in_transaction:
+            with self.privileged():
+                pages = conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]
+                image = conn.serialize() if pages else None
+            fresh = _configure(_fresh())
+            if image is not None:
+                fresh.deserialize(image)
+            fresh.set_authorizer(self._authorize)  # after: deserialize() asks the authorizer too
+            conn.set_authorizer(None)
+            if len(_IDLE) < IDLE_CONNECTIONS:
+                _IDLE.append(conn)
+            else:
+                conn.close()
+            self._conn = conn = fresh
+        else:
+            base = self.base_changes
+            conn.create_function("total_changes", 0, lambda: conn.total_changes - base)
+        with self.privileged():  # the schema, loaded now rather than by the user's first statement
+            conn.execute(INTERNAL + "SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
 
     def interrupt(self) -> None:
         """Stop the statement running now (from the watchdog's thread: never opens SQLite)."""

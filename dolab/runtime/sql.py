@@ -142,9 +142,9 @@ class SqlStorage:
         db = host.database()
         db.may_be_empty = True  # any statement might have dropped or deleted everything
         db.user_sql = True  # and might have changed the connection: it is not reused
+        conn = db.user_statements()  # before begin(): outside a transaction it can move to its own
         db.begin()
         host.note_write({})  # SQL has no allowUnconfirmed: its writes hold replies
-        conn = db.conn
         rows: list[Any] = []
         cursor: Any = None
         read = written = 0

@@ -11,6 +11,7 @@ are options.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -97,8 +98,18 @@ class DurableObjectStorage:
     def __init__(self, host: ObjectHost, generation: int) -> None:
         self._host = host
         self._generation = generation
-        self.sql = SqlStorage(self)
-        self.kv = SyncKvStorage(self)
+
+    # Made on first use: each points back at this storage, and a cycle per activation left for the
+    # garbage collector costs a KV-only object more than the object itself.
+    @functools.cached_property
+    def sql(self) -> SqlStorage:
+        """``ctx.storage.sql``."""
+        return SqlStorage(self)
+
+    @functools.cached_property
+    def kv(self) -> SyncKvStorage:
+        """``ctx.storage.kv``."""
+        return SyncKvStorage(self)
 
     def _live(self) -> ObjectHost:
         host = self._host
