@@ -17,19 +17,16 @@ and empties the read cache, so what a later read sees always agrees with the dis
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import zlib
 from pathlib import Path
 from typing import Any
 
-from dolab.runtime.authorizer import LIMITS, deny_reason
+from dolab.runtime import connections as pool
+from dolab.runtime.authorizer import deny_reason
 from dolab.runtime.errors import ConfigError, StorageFailure
 
-# sqlite3 caches prepared statements by their text, and SQLite asks the authorizer only when a
-# statement is prepared. dolab's own statements start with this per-process marker, so no user
-# statement can ever share their cache entry (and skip the authorizer).
-INTERNAL = f"/*dolab:{secrets.token_hex(8)}*/ "
+INTERNAL = pool.INTERNAL  # the marker of dolab's own statements (see connections.py)
 
 _KV_TABLE = INTERNAL + "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
 _META_TABLE = INTERNAL + "CREATE TABLE IF NOT EXISTS _cf_METADATA (key TEXT PRIMARY KEY, value) WITHOUT ROWID"
@@ -104,7 +101,7 @@ class Database:
         self._conn = None if conn is None else self._prepare(conn)
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
-        _configure(conn)
+        pool.configure(conn)
         conn.set_authorizer(self._authorize)
         return conn
 
@@ -112,15 +109,15 @@ class Database:
     def conn(self) -> sqlite3.Connection:
         conn = self._conn
         if conn is None:
-            if _IDLE:  # a closed object's connection, emptied: cheaper than connecting anew
-                conn = _IDLE.pop()
-                conn.deserialize(_EMPTY)
+            if pool.IDLE:  # a closed object's connection, emptied: cheaper than connecting anew
+                conn = pool.IDLE.pop()
+                conn.deserialize(pool.EMPTY)
                 conn.set_authorizer(self._authorize)
                 self._conn = conn
                 self.reused = True
                 self.base_changes = conn.total_changes
             else:
-                conn = self._conn = self._prepare(_fresh())
+                conn = self._conn = self._prepare(pool.fresh())
         return conn
 
     # -- opening and closing -------------------------------------------------------------------
@@ -134,8 +131,8 @@ class Database:
             return db
         # A connection that another object closed, if there is one: deserialize() replaces all of
         # its database, and connecting anew costs as much as the rest of a cold start.
-        reused = bool(_IDLE)
-        conn = _IDLE.pop() if reused else _configure(_fresh())
+        reused = bool(pool.IDLE)
+        conn = pool.IDLE.pop() if reused else pool.configure(pool.fresh())
         try:
             conn.deserialize(zlib.decompress(image))
         except BaseException:
@@ -177,7 +174,7 @@ class Database:
             self.rollback()
         image = None
         if self._conn is None:  # never opened: nothing was ever stored
-            self._conn = _CLOSED
+            self._conn = pool.CLOSED
             self.on_begin = None
             self.cache = {}
             return None
@@ -194,47 +191,26 @@ class Database:
         conn.set_authorizer(None)
         # Kept for the next cold start unless the user's SQL ran on it (a PRAGMA of theirs must
         # not reach another object) or the file is on disk.
-        if self.path is None and not self.user_sql and not conn.in_transaction and len(_IDLE) < IDLE_CONNECTIONS:
-            _IDLE.append(conn)
-        else:
+        if self.path is not None or self.user_sql or conn.in_transaction:
             conn.close()
-        self._conn = _CLOSED  # any later use fails, as on a closed connection
+        else:
+            pool.release(conn)
+        self._conn = pool.CLOSED  # any later use fails, as on a closed connection
         self.on_begin = None
         self.cache = {}
         self.image = None
         return image
 
     def user_statements(self) -> sqlite3.Connection:
-        """The connection, ready for the user's SQL, which must not tell that it served another
-        object before: ``total_changes()`` and ``changes()`` count per connection, and a refused
-        statement on a reused one fails with SQLITE_SCHEMA (its schema reload) instead of SQLITE_AUTH.
-        So, outside a transaction, the database moves to a fresh connection (the reused one goes
-        back to the pool, untouched by the user). Inside one (its writes cannot move), the database
-        stays, its schema is reloaded, and ``total_changes()`` counts from when it came; ``changes()``
-        is then this database's own, since it wrote (and so, a change was made) in that transaction."""
+        """The connection, ready for the user's SQL (see :func:`connections.for_user`)."""
         conn = self.conn
-        if not self.reused:
-            return conn
-        self.reused = False
-        if not conn.in_transaction:
-            with self.privileged():
-                pages = conn.execute(INTERNAL + "PRAGMA page_count").fetchone()[0]
-                image = conn.serialize() if pages else None
-            fresh = _configure(_fresh())
-            if image is not None:
-                fresh.deserialize(image)
-            fresh.set_authorizer(self._authorize)  # after: deserialize() asks the authorizer too
-            conn.set_authorizer(None)
-            if len(_IDLE) < IDLE_CONNECTIONS:
-                _IDLE.append(conn)
-            else:
-                conn.close()
-            self._conn = conn = fresh
-        else:
-            base = self.base_changes
-            conn.create_function("total_changes", 0, lambda: conn.total_changes - base)
-        with self.privileged():  # the schema, loaded now rather than by the user's first statement
-            conn.execute(INTERNAL + "SELECT count(*) FROM sqlite_master").fetchone()
+        if self.reused:
+            self.reused = False
+            self.internal = True
+            try:
+                conn = self._conn = pool.for_user(conn, self._authorize, self.base_changes)
+            finally:
+                self.internal = False
         return conn
 
     def interrupt(self) -> None:
@@ -469,42 +445,6 @@ class Database:
             return sqlite3.SQLITE_OK
         self.denied = reason
         return sqlite3.SQLITE_DENY
-
-
-def _fresh() -> sqlite3.Connection:
-    return sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-
-
-def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
-    """What every object's connection has, whoever used it before (dolab's settings only)."""
-    for limit, value in LIMITS.items():
-        conn.setlimit(limit, value)
-    # workerd turns foreign keys on for every object (SQLite's own default is off).
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-#: Connections of closed in-memory databases, ready for the next cold start (any thread may
-#: take one: list.pop and list.append are atomic).
-IDLE_CONNECTIONS = 16
-_IDLE: list[sqlite3.Connection] = []
-_CLOSED = sqlite3.connect(":memory:")
-_CLOSED.close()
-
-
-def _empty_image() -> bytes:
-    """A database with nothing in it, as one page: what a new connection holds once it is written
-    to (SQLite cannot deserialize zero pages). A reused connection is emptied with it."""
-    conn = _fresh()
-    conn.execute("CREATE TABLE t (x)")
-    conn.execute("DROP TABLE t")
-    conn.execute("VACUUM")
-    image = conn.serialize()
-    conn.close()
-    return image
-
-
-_EMPTY = _empty_image()
 
 
 class _Privileged:
