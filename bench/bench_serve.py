@@ -62,8 +62,7 @@ def run(url: str, clients: int, messages: int, requests: int) -> tuple[Result, R
 
 def goal(name: str, measured: float, wanted: float, at_most: bool, unit: str = "") -> str:
     ok = measured <= wanted if at_most else measured >= wanted
-    return (f"GOAL {name}: measured {measured:.2f}{unit} (goal {'<=' if at_most else '>='} {wanted:g}{unit}) "
-            f"{'PASS' if ok else 'MISS'}")
+    return f"GOAL {name} {measured:.2f}{unit} {'<=' if at_most else '>='}{wanted:g}{unit} {'PASS' if ok else 'MISS'}"
 
 
 def main() -> None:

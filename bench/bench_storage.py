@@ -160,8 +160,9 @@ def dolab_put_commit_each(lab: Lab, stub: DurableObjectStub, keys: list[str], va
 
 
 def goal_line(name: str, measured: float, goal: float) -> str:
+    """``GOAL <what> <measured> <target> PASS|MISS``."""
     verdict = "PASS" if measured >= goal else "MISS"
-    return f"GOAL {name}: measured {measured:.2f} (goal >= {goal:g}) {verdict}"
+    return f"GOAL {name} {measured:.2f}x >={goal:g}x {verdict}"
 
 
 def main() -> None:
