@@ -331,17 +331,18 @@ class Database:
     def kv_write(self, pairs: list[tuple[str, bytes]]) -> None:
         if not self.in_txn:
             self.begin()
+        conn = self.conn
         self.internal = True
         try:
             if not self.has_kv:
-                self.conn.execute(_KV_TABLE)  # lazily, as workerd: a fresh object has no tables
+                conn.execute(_KV_TABLE)  # lazily, as workerd: a fresh object has no tables
                 self.has_kv = True
             if len(pairs) == 1:  # execute() is ~40 % cheaper than executemany() for one row
                 pair = pairs[0]
-                self.conn.execute(_KV_PUT, pair)
+                conn.execute(_KV_PUT, pair)
                 self._remember(*pair)
             else:
-                self.conn.executemany(_KV_PUT, pairs)
+                conn.executemany(_KV_PUT, pairs)
                 for pair in pairs:
                     self._remember(*pair)
             # A stored pair: not empty until a delete, a statement or a rollback says it may be.
