@@ -20,19 +20,30 @@ stateless protocol revision, authorization. Replies go back as one server-sent e
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import inspect
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import httpx2
 import mcp.types as types
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 from pydantic import BaseModel, ValidationError, create_model
 
 from dolab.runtime.agent import Agent
 from dolab.runtime.fetch import Request, Response
+from dolab.runtime.lab import Lab
 from dolab.runtime.namespace import DurableObjectNamespace
+from dolab.runtime.worker import WorkerEntrypoint
+from dolab.tools.serve import serve
 
+T = TypeVar("T")
 SESSION_HEADER = "mcp-session-id"
 PREFIX = "streamable-http:"  # McpAgent's object names: "streamable-http:<session id>"
 
@@ -56,12 +67,13 @@ def _arguments_model(method: Callable[..., Any]) -> type[BaseModel]:
 
 
 def _error(message_id: Any, code: int, message: str) -> dict[str, Any]:
-    return types.JSONRPCError(jsonrpc="2.0", id=message_id, error=types.ErrorData(code=code, message=message)).model_dump(
-        by_alias=True, mode="json", exclude_none=True) | ({"id": None} if message_id is None else {})
+    error = types.JSONRPCError(jsonrpc="2.0", id=message_id, error=types.ErrorData(code=code, message=message))
+    return error.model_dump(by_alias=True, mode="json", exclude_none=True) | {"id": message_id}  # null stays
 
 
 def _result(message_id: Any, result: BaseModel) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": message_id, "result": result.model_dump(by_alias=True, mode="json", exclude_none=True)}
+    return {"jsonrpc": "2.0", "id": message_id,
+            "result": result.model_dump(by_alias=True, mode="json", exclude_none=True)}
 
 
 class McpAgent(Agent):
@@ -117,7 +129,8 @@ class McpAgent(Agent):
                 listed = [types.Tool(name=name, description=description, input_schema=model.model_json_schema())
                           for name, (description, model) in self.mcp_tools().items()]
                 return {"jsonrpc": "2.0", "id": request.id,
-                        "result": {"tools": [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed]}}
+                        "result": {"tools": [t.model_dump(by_alias=True, mode="json", exclude_none=True)
+                                             for t in listed]}}
             if request.method == "tools/call":
                 return _result(request.id, await self._call(types.CallToolRequestParams.model_validate(params)))
         except ValidationError as exc:
@@ -136,7 +149,8 @@ class McpAgent(Agent):
         except ValidationError as exc:
             raise LookupError(f"Invalid arguments for tool {params.name!r}: {_first(exc)}") from None
         try:
-            value = getattr(self, params.name)(**{name: getattr(arguments, name) for name in type(arguments).model_fields})
+            given = {name: getattr(arguments, name) for name in type(arguments).model_fields}
+            value = getattr(self, params.name)(**given)
             if inspect.isawaitable(value):
                 value = await value
         except Exception as exc:  # noqa: BLE001 - a tool's failure is a result the model reads (isError)
@@ -153,7 +167,8 @@ def _first(exc: ValidationError) -> str:
 
 
 def _refuse(status: int, code: int, message: str) -> Response:
-    return Response(json.dumps(_error(None, code, message)), status=status, headers={"content-type": "application/json"})
+    return Response(json.dumps(_error(None, code, message)), status=status,
+                    headers={"content-type": "application/json"})
 
 
 def _events(replies: list[dict[str, Any]]) -> str:
@@ -200,7 +215,8 @@ async def streamable_http(request: Request, namespace: DurableObjectNamespace,
         return _refuse(400, types.INVALID_REQUEST, "Invalid Request: an empty batch")
     initialize = [m for m in messages if isinstance(m, types.JSONRPCRequest) and m.method == "initialize"]
     if initialize and session:
-        return _refuse(400, types.INVALID_REQUEST, "Invalid Request: Initialization requests must not include a sessionId")
+        return _refuse(400, types.INVALID_REQUEST,
+                       "Invalid Request: Initialization requests must not include a sessionId")
     if initialize and len(messages) > 1:
         return _refuse(400, types.INVALID_REQUEST, "Invalid Request: Only one initialization request is allowed")
     if not initialize and not session:
@@ -217,3 +233,59 @@ async def streamable_http(request: Request, namespace: DurableObjectNamespace,
         return Response(None, status=202, headers={SESSION_HEADER: session})
     return Response(_events(replies), headers={"content-type": "text/event-stream", "cache-control": "no-cache",
                                                SESSION_HEADER: session})
+
+
+# -- the client's side: the official SDK's client, kept to one session id -----------------------------
+
+
+@dataclass
+class McpSession:
+    """A connected MCP client (``client``: the ``mcp`` package's ``ClientSession``) and its session's id."""
+
+    client: ClientSession
+    id: str
+    init: types.InitializeResult  # what the server answered to initialize (kept to resume the session)
+
+
+@asynccontextmanager
+async def connect(url: str, resume: McpSession | None = None) -> AsyncIterator[McpSession]:
+    """Open an MCP session on ``url`` with the official client, or ``resume`` one on a new connection.
+
+    A new session sends ``initialize``. A resumed one sends its ``Mcp-Session-Id`` on every request and
+    adopts the first handshake's result instead (``McpAgent`` refuses an ``initialize`` that carries a
+    session id). Leaving does not end the session (no DELETE): its object keeps its state.
+    """
+    seen: dict[str, str] = {}
+
+    async def remember(response: httpx2.Response) -> None:
+        if SESSION_HEADER in response.headers:
+            seen["id"] = response.headers[SESSION_HEADER]
+
+    headers = {SESSION_HEADER: resume.id} if resume is not None else {}
+    async with (httpx2.AsyncClient(headers=headers, event_hooks={"response": [remember]}, timeout=30) as http,
+                streamable_http_client(url, http_client=http, terminate_on_close=False) as (read, write),
+                ClientSession(read, write) as client):
+        if resume is not None:
+            client.adopt(resume.init)
+            yield McpSession(client, resume.id, resume.init)
+        else:
+            init = await client.initialize()
+            yield McpSession(client, seen["id"], init)
+
+
+def run_apart(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a loop of its own, in another thread (for a check cell, whose
+    test is a plain function while the notebook's loop is busy running the cell)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+def with_server(cls: type, work: Callable[[str, Lab], Coroutine[Any, Any, T]], *, seed: int = 1) -> T:
+    """Serve a fresh lab whose ``MCP`` binding is ``cls`` (each session one object) on localhost, run
+    ``work(url, lab)`` with the client on a loop of its own, stop the server, and return what it returned."""
+    class McpWorker(WorkerEntrypoint):
+        async def fetch(self, request: Request) -> Response:
+            return await streamable_http(request, self.env.MCP)
+
+    with Lab(durable_objects={"MCP": cls}, seed=seed) as lab, serve(lab, McpWorker) as server:
+        return run_apart(work(server.url + "/mcp", lab))
