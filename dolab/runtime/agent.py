@@ -19,7 +19,8 @@ and this module gives the same four to a Python class, built only on what ``ctx`
   message)``, ``onClose(connection, code, reason, wasClean)``; ``broadcast(message)``. Any other
   request goes to ``onRequest(request)``.
 
-Left out (the SDK has them): cron schedules (``schedule("0 8 * * *", ...)``: a callback may schedule
+Left out (the SDK has them): ``validateStateChange`` (a hook that can refuse a change; the SDK runs
+``onStateUpdate`` in ``waitUntil``, and newer releases name it ``onStateChanged``), cron schedules (``schedule("0 8 * * *", ...)``: a callback may schedule
 its next run itself), ``connection.id`` and per-connection state, ``queue()``, workflows, the
 ``routeAgentRequest`` router and the ``useAgent`` React client, email handling, and MCP client
 connections. The state read from ``self.state`` is a copy: change it with ``setState``.
