@@ -221,3 +221,18 @@ def test_a_message_during_a_model_call_is_lost_unless_the_turn_holds_the_gate(ga
 def test_messages_further_apart_than_the_model_call_do_not_race() -> None:
     run = overlapping_chats(ChatAgent, ["one", "two"], gap=2.5, latency=2.0)
     assert run.lost == 0 and run.turns == "user, assistant, user, assistant"
+
+
+def test_the_turns_chart_shows_each_message_wait_model_call_and_fate() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dolab.view.agentplots import plot_turns
+
+    runs = [overlapping_chats(cls, ["one", "two"], gap=0.5, latency=2.0) for cls in (ChatAgent, LockedChat)]
+    fig = plot_turns(runs)
+    race, locked = fig.axes[:2]
+    assert [t.get_text() for t in race.texts] == ["lost", "kept"]
+    assert [t.get_text() for t in locked.texts] == ["kept", "kept"]
+    waits = [(round(p.get_x(), 2), round(p.get_width(), 2)) for p in locked.patches]
+    assert (0.5, 1.5) in waits and (2.0, 2.0) in waits  # "two" waits 1.5 s, then its model call runs 2 s

@@ -23,10 +23,13 @@ class ScriptedModel:
     def __init__(self, latency: float = 2.0) -> None:
         self.latency = latency
         self.calls: list[list[dict[str, Any]]] = []  # the messages each call saw
+        self.spans: list[tuple[float, float]] = []  # (start, end) of each call, in lab seconds
 
     async def complete(self, messages: list[dict[str, Any]]) -> str:
         self.calls.append([dict(m) for m in messages])
+        start = asyncio.get_running_loop().time()  # the lab's clock, inside the lab
         await asyncio.sleep(self.latency)  # on the lab clock: the seconds a real model takes
+        self.spans.append((start, asyncio.get_running_loop().time()))
         users = [m["content"] for m in messages if m["role"] == "user"]
         return f"re: {users[-1]} (I have seen {len(users)} of your messages)"
 
@@ -41,11 +44,16 @@ class ChatRun:
     replies: dict[str, str]
     answered_at: dict[str, float]  # seconds after the first message was sent
     model_saw: list[list[str]] = field(default_factory=list)  # the user messages each model call saw
+    sent_at: dict[str, float] = field(default_factory=dict)  # seconds after the first message
+    model_call: dict[str, tuple[float, float]] = field(default_factory=dict)  # message -> its model call
 
     @property
     def kept(self) -> int:
         """Messages of the user that are in the history."""
         return sum(1 for m in self.history if m["role"] == "user")
+
+    def was_kept(self, text: str) -> bool:
+        return any(m["role"] == "user" and m["content"] == text for m in self.history)
 
     @property
     def lost(self) -> int:
@@ -73,9 +81,11 @@ def overlapping_chats(cls: type, texts: list[str], *, gap: float = 0.5, latency:
         start = lab.now
         replies: dict[str, str] = {}
         answered: dict[str, float] = {}
+        sent: dict[str, float] = {}
 
         async def send(i: int, text: str) -> None:
             await asyncio.sleep(i * gap)
+            sent[text] = lab.now - start
             replies[text] = await lab.env.AGENT.getByName("alice").chat(text)
             answered[text] = lab.now - start
 
@@ -84,5 +94,7 @@ def overlapping_chats(cls: type, texts: list[str], *, gap: float = 0.5, latency:
 
         lab.run(everyone())
         state = lab.run(lab.run_in_durable_object(agent, lambda instance, ctx: instance.state))
-    return ChatRun(label or cls.__name__, list(texts), list(state["messages"]), replies, answered,
-                   [[m["content"] for m in call if m["role"] == "user"] for call in model.calls])
+    saw = [[m["content"] for m in call if m["role"] == "user"] for call in model.calls]
+    # each call answers the last user message it was given; its span is when it ran
+    calls = {users[-1]: (a - start, b - start) for users, (a, b) in zip(saw, model.spans, strict=False) if users}
+    return ChatRun(label or cls.__name__, list(texts), list(state["messages"]), replies, answered, saw, sent, calls)
