@@ -23,7 +23,8 @@ Left out (the SDK has them): ``validateStateChange`` (a hook that can refuse a c
 ``onStateUpdate`` in ``waitUntil``, and newer releases name it ``onStateChanged``), cron schedules
 (``schedule("0 8 * * *", ...)``: a callback may schedule its next run itself), ``connection.id`` and
 per-connection state, ``queue()``, workflows, the ``routeAgentRequest`` router and the ``useAgent``
-React client, email handling, and MCP client connections. The state read from ``self.state`` is a copy: change it with ``setState``.
+React client, email handling, and MCP client connections. The state read from ``self.state`` is a
+copy: change it with ``setState``.
 A schedule's callback that raises is logged and its schedule removed (the alarm is not failed, so it
 is not retried); a callback interrupted by an eviction or a crash runs again when the alarm is
 retried, so side effects outside the object need an idempotency key. Do not override ``alarm``: the
