@@ -240,3 +240,16 @@ def test_streamable_http_routes_with_a_route_of_your_own() -> None:
         seen = run_apart(work(server.url + "/mcp"))
         names = [i.name for i in lab.list_durable_object_ids("MCP")]
     assert seen == ["alice's"] and names == ["everyone"]
+
+
+def test_serving_a_class_puts_nothing_on_it() -> None:
+    # Chapter 12's exercise 3 rejects a class that keeps a list, dict or set on itself (state every session
+    # shares); the server's own bookkeeping must not put one there.
+    before = dict(vars(Notes))
+
+    async def work(url: str, lab: Lab) -> Any:
+        async with connect(url) as session:
+            return (await session.client.list_tools()).tools
+
+    assert len(with_server(Notes, work)) == 4
+    assert dict(vars(Notes)) == before

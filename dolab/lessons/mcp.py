@@ -24,6 +24,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import json
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from dolab.tools.serve import serve
 T = TypeVar("T")
 SESSION_HEADER = "mcp-session-id"
 PREFIX = "streamable-http:"  # McpAgent's object names: "streamable-http:<session id>"
+_TABLES: weakref.WeakKeyDictionary[type, dict[str, tuple[str, type[BaseModel]]]] = weakref.WeakKeyDictionary()
 
 
 def tool(description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -84,14 +86,17 @@ class McpAgent(Agent):
     instructions: str | None = None
 
     @classmethod
-    def mcp_tools(cls) -> dict[str, tuple[str, type[BaseModel]]]:
+    def _tools(cls) -> dict[str, tuple[str, type[BaseModel]]]:
         """name -> (description, arguments model) of every ``@tool`` method, in the order they are defined."""
+        if cls in _TABLES:  # built once per class (pydantic models are not cheap to make)
+            return dict(_TABLES[cls])
         found: dict[str, tuple[str, type[BaseModel]]] = {}
         for klass in reversed(cls.__mro__):
             for name, member in vars(klass).items():
                 if callable(member) and hasattr(member, "__mcp_tool__"):
                     found[name] = (member.__mcp_tool__, _arguments_model(member))
-        return found
+        _TABLES[cls] = found  # beside the class, not on it: vars(cls) shows only what its author wrote
+        return dict(found)
 
     # -- the session's lifecycle (the names McpAgent uses) -------------------------------------------
 
@@ -127,7 +132,7 @@ class McpAgent(Agent):
                 return {"jsonrpc": "2.0", "id": request.id, "result": {}}
             if request.method == "tools/list":
                 listed = [types.Tool(name=name, description=description, input_schema=model.model_json_schema())
-                          for name, (description, model) in self.mcp_tools().items()]
+                          for name, (description, model) in self._tools().items()]
                 return {"jsonrpc": "2.0", "id": request.id,
                         "result": {"tools": [t.model_dump(by_alias=True, mode="json", exclude_none=True)
                                              for t in listed]}}
@@ -140,7 +145,7 @@ class McpAgent(Agent):
         return _error(request.id, types.METHOD_NOT_FOUND, f"Method not found: {request.method}")
 
     async def _call(self, params: types.CallToolRequestParams) -> types.CallToolResult:
-        tools = self.mcp_tools()
+        tools = self._tools()
         if params.name not in tools:
             raise LookupError(f"Unknown tool: {params.name!r} (this server has {', '.join(tools) or 'no tools'})")
         model = tools[params.name][1]
