@@ -236,13 +236,21 @@ class CollabSession:
         self.arrivals: list[Arrival] = []
         self._typed: list[tuple[str, str, float]] = []
         self._listeners: list[Callable[[], None]] = []
-        kind = OrderedEditor if approach == "ordered" else CrdtEditor
         self.editors: dict[str, Editor] = {}
         for user, region in users.items():
-            if lab.network is not None:
-                lab.network.geo.region(region)  # type: ignore[attr-defined]  # an unknown region: a clear error
-            self.editors[user] = kind(lab, self.stub, user, region, on_change=self._seen)
-            lab.advance(1.0)  # let the history arrive
+            self.join(user, region)
+
+    def join(self, user: str, region: str) -> Editor:
+        """``user`` opens the document from ``region``: the object sends them the history."""
+        if user in self.editors:
+            raise ConfigError(f"{user!r} is already editing")
+        if self.lab.network is not None:
+            self.lab.network.geo.region(region)  # type: ignore[attr-defined]  # an unknown region: a clear error
+        kind = OrderedEditor if self.approach == "ordered" else CrdtEditor
+        editor = self.editors[user] = kind(self.lab, self.stub, user, region, on_change=self._seen)
+        self.lab.advance(1.0)  # let the history arrive
+        self._changed()
+        return editor
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every action (a panel redraws then)."""
@@ -308,3 +316,37 @@ class CollabSession:
     @property
     def in_memory(self) -> bool:
         return self.lab.gate_statistics(self.stub) is not None
+
+
+@dataclass(frozen=True)
+class OfflineRun:
+    """Bob went offline, typed, and came back after ``edits_while_away`` edits by Alice."""
+
+    approach: str
+    edits_while_away: int
+    kept: bool  # does everyone see what Bob typed offline?
+    converged: bool
+    lost: int  # characters of Bob's the document could not take
+    text: str
+
+
+def offline_story(document_class: type, approach: str, edits_while_away: int, seed: int = 1) -> OfflineRun:
+    """Alice (Amsterdam) and Bob (Virginia) share a document; Bob goes offline, types, and comes back
+    after Alice made ``edits_while_away`` edits and a minute passed (the alarm compacts the log)."""
+    from dolab.sim.network import Network
+
+    with Lab(durable_objects={"DOC": document_class}, network=Network(), seed=seed) as lab:
+        session = CollabSession(lab, "DOC", approach, {"alice": "westeurope", "bob": "eastus"})
+        session.type("alice", "Minutes. ")
+        session.settle()
+        session.go_offline("bob")
+        session.type("bob", "Bob's notes from the train. ", at=0)
+        for i in range(edits_while_away):
+            session.type("alice", f"item {i}. ")
+            session.settle(1.0)
+        session.settle(60.0)
+        session.come_back("bob")
+        texts = session.texts()
+        bob = session.editors["bob"]
+        return OfflineRun(approach, edits_while_away, kept=all("Bob's notes" in t for t in texts.values()),
+                          converged=session.converged, lost=getattr(bob, "lost", 0), text=texts["alice"])

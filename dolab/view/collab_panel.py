@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections.abc import Callable
 
 import ipywidgets as widgets
 
@@ -40,7 +41,8 @@ class CollabPanel:
         self.settle_button.on_click(lambda _: self.settle())
         self.status = widgets.HTML()
         self.status.add_class("collab-status")
-        self.widget = widgets.VBox([widgets.HBox(columns), widgets.HBox([self.settle_button, self.status])])
+        self.row = widgets.HBox(columns, layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([self.row, widgets.HBox([self.settle_button, self.status])])
         self.widget.add_class("collab-panel")
         session.subscribe(self.refresh)
         self.refresh()
@@ -89,12 +91,12 @@ class CollabPanel:
     def settle(self, seconds: float = 1.0) -> None:
         self._run(f"{seconds:g} s of lab time passes: edits travel…", lambda: self.session.settle(seconds))
 
-    def _run(self, note: str, action: object) -> None:
+    def _run(self, note: str, action: Callable[[], object]) -> None:
         if self.busy:
             return
         self._set_busy(True, note)
         try:
-            action()  # type: ignore[operator]
+            action()
         except LabError as error:  # a closed lab, an out-of-range place: say it here, not in a log
             self._set_busy(False)
             self.status.value = f"<small>⚠ {html.escape(str(error))}</small>"
@@ -113,8 +115,11 @@ class CollabPanel:
 
     def refresh(self) -> None:
         session = self.session
+        for user in session.editors:
+            if user not in self.headers:  # someone joined from a cell: a column for them too
+                self.row.children = (*self.row.children, self._column(user))
         for user, editor in session.editors.items():
-            region = session.lab.network and editor.region or ""
+            region = editor.region or ""
             where = f" <small>in {html.escape(region)}</small>" if region else ""
             state = "" if editor.connected else " <small style='color:#b00020'>offline</small>"
             self.headers[user].value = f"<b>{html.escape(user)}</b>{where}{state}"

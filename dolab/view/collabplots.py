@@ -58,4 +58,5 @@ def plot_crowd(runs: Sequence[CrowdRun], capacity: float, title: str = "") -> Fi
     right.legend(fontsize=8, loc="upper left")
     right.grid(alpha=0.3, which="both")
     fig.suptitle(title or "A popular document: one object has a limit", fontsize=11)
+    plt.close(fig)  # returned, shown once by the notebook (not a second time by the inline backend)
     return fig
