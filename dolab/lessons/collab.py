@@ -38,8 +38,13 @@ class Editor:
         self.on_change = on_change
         self.online: list[str] = []
         self.errors: list[str] = []
+        self.sent = 0  # bytes (or characters) this editor has sent
         self.ws: Any = None
         self.connect()
+
+    def send(self, message: str | bytes) -> None:
+        self.sent += len(message)
+        self.ws.send(message)
 
     def connect(self) -> None:
         token = current_region.set(self.region)
@@ -117,7 +122,7 @@ class OrderedEditor(Editor):
             return
         self.inflight, self.buffer = self.buffer, []
         self.seq += 1
-        self.ws.send(json.dumps({"type": "edit", "base": self.version, "seq": self.seq, "ops": self.inflight}))
+        self.send(json.dumps({"type": "edit", "base": self.version, "seq": self.seq, "ops": self.inflight}))
 
     def go_offline(self) -> None:
         if self.inflight is not None:  # its fate is unknown: send it again from the start
@@ -194,7 +199,7 @@ class CrdtEditor(Editor):
 
     def _local_update(self, event: Any) -> None:
         if not self._applying and self.ws is not None and self.joined:
-            self.ws.send(event.update)  # offline: nothing to do now, the join sends what is missing
+            self.send(event.update)  # offline: nothing to do now, the join sends what is missing
 
     def _receive(self, message: Any) -> None:
         if isinstance(message, str):
@@ -208,7 +213,7 @@ class CrdtEditor(Editor):
                 self._applying = False
             if missing is not None:  # the first update is the whole document: send what it lacks
                 self.joined = True
-                self.ws.send(missing)
+                self.send(missing)
         self._changed()
 
 
