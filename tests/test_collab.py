@@ -287,3 +287,25 @@ def test_the_chapters_limits_are_the_lessons() -> None:
         assert f"\n{name} = " in source, name
         line = source.split(f"\n{name} = ")[1].split("#")[0].strip()
         assert eval(line) == value, f"the chapter's {name} is {line}, the lessons' {value}"  # noqa: S307 - a literal
+
+
+def test_edits_typed_offline_wait_for_the_history_even_when_presence_overtakes_it() -> None:
+    """Coming back, the presence message may arrive before the history (the runtime's jitter can swap two
+    messages): the editor must not send its offline edits until the history says where they go."""
+    with Lab(durable_objects={"DOC": Document}, network=Network(), seed=1) as lab:
+        session = CollabSession(lab, "DOC", "ordered", REGIONS, document="minutes")
+        for user in REGIONS:
+            session.type(user, f"{user}. ")
+        session.settle()
+        for i in range(40):
+            session.type("alice", f"point {i}. ")
+            session.settle(0.2)
+        session.settle(60)
+        session.join("dave", "southeastasia")
+        session.type("bob", "typed in the browser")
+        session.settle(1)
+        session.go_offline("carol")
+        session.type("carol", "from the tunnel")
+        session.settle(1)
+        session.come_back("carol")
+        assert session.converged and "from the tunnel" in session.editors["alice"].text, session.texts()

@@ -118,8 +118,8 @@ class OrderedEditor(Editor):
         self._flush()
 
     def _flush(self) -> None:
-        if self.ws is None or self.version is None or self.inflight is not None or not self.buffer:
-            return
+        if self.ws is None or not self.joined or self.inflight is not None or not self.buffer:
+            return  # not before the history: a message may overtake it, and edits wait for it
         self.inflight, self.buffer = self.buffer, []
         self.seq += 1
         self.send(json.dumps({"type": "edit", "base": self.version, "seq": self.seq, "ops": self.inflight}))
@@ -156,7 +156,9 @@ class OrderedEditor(Editor):
         self.mine = apply_ops(self.mine, remote)
 
     def _history(self, msg: dict[str, Any]) -> None:
-        pending = self.buffer
+        self.joined = True
+        pending = (self.inflight or []) + self.buffer
+        self.inflight, self.buffer = None, pending
         entries = msg["log"]
         server = apply_ops(msg["text"], [op for e in entries for op in e["ops"]])
         latest = entries[-1]["version"] if entries else msg["version"]
