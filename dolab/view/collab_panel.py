@@ -22,6 +22,8 @@ import ipywidgets as widgets
 from dolab.lessons.collab import CollabSession, OrderedEditor
 from dolab.runtime.errors import LabError
 
+TAIL = 160  # characters of each screen shown: the end of a long text
+
 
 class CollabPanel:
     """Editors side by side over one :class:`CollabSession`."""
@@ -130,7 +132,8 @@ class CollabPanel:
 
     def _text_html(self, user: str) -> str:
         editor = self.session.editors[user]
-        body = html.escape(editor.text) or "<i style='color:#888'>empty</i>"
+        shown = editor.text if len(editor.text) <= TAIL else "…" + editor.text[-TAIL:]  # the end: where typing goes
+        body = html.escape(shown) or "<i style='color:#888'>empty</i>"
         notes = []
         if isinstance(editor, OrderedEditor):
             waiting = len(editor.inflight or []) + len(editor.buffer)
@@ -141,9 +144,10 @@ class CollabPanel:
             notes.append(f"<span style='color:#b00020'>{html.escape(editor.errors[-1])}</span>")
         seen = [a for a in self.session.arrivals if a.reader == user][-2:]
         notes += [f"saw “{html.escape(a.phrase)}” from {a.author} after {a.ms:.0f} ms" for a in seen]
-        note = "".join(f"<div><small style='color:#555'>{n}</small></div>" for n in notes)
-        return (f"<div style='font-family:monospace;white-space:pre-wrap;min-height:3em;border:1px solid #ddd;"
-                f"padding:4px;background:#fafafa'>{body}</div>{note}")
+        note = "".join(f"<div><small style='color:#555'>{n}</small></div>" for n in notes)  # line by line
+        return (f"<div style='font-family:monospace;white-space:pre-wrap;line-height:1.35;min-height:3em;"
+                f"border:1px solid #ddd;padding:4px;background:#fafafa'>{body}</div>"
+                f"<div style='line-height:1.3'>{note}</div>")
 
     def _status_html(self) -> str:
         session = self.session
