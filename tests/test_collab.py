@@ -35,7 +35,8 @@ def edit_on(draw: Any, text: str) -> list[dict[str, Any]]:
     ops = []
     for _ in range(draw(st.integers(1, 3))):
         if not text or draw(st.booleans()):
-            op: dict[str, Any] = {"at": draw(st.integers(0, len(text))), "insert": draw(st.sampled_from(["a", "bc", "XYZ"]))}
+            word = draw(st.sampled_from(["a", "bc", "XYZ"]))
+            op: dict[str, Any] = {"at": draw(st.integers(0, len(text))), "insert": word}
         else:
             at = draw(st.integers(0, len(text) - 1))
             op = {"at": at, "delete": draw(st.integers(1, len(text) - at))}
@@ -102,6 +103,7 @@ def test_join_gets_history_presence_from_tags_and_edits_are_acked_and_sent() -> 
     with Lab(durable_objects={"DOC": Document}, seed=1) as lab:
         doc = lab.env.DOC.getByName("d")
         alice = connect(lab, doc, "alice")
+        lab.advance(1)
         assert json.loads(alice.received[0]) == {"type": "history", "version": 0, "text": "", "log": []}
         alice.send(json.dumps({"type": "edit", "base": 0, "seq": 7, "ops": [{"at": 0, "insert": "hi"}]}))
         lab.advance(1)
@@ -158,8 +160,8 @@ def test_bad_input_leaves_both_documents_intact() -> None:
             session.type("ann", "keep me")
             session.settle()
             mallory = connect(lab, session.stub, "mallory")
-            bad: list[str | bytes] = ["hello", b"\x01\x02garbage", b"\x00" * (MAX_UPDATE + 1),
-                                      json.dumps({"type": "edit", "base": 1, "seq": 1, "ops": [{"at": 99, "insert": "x"}]})]
+            far = json.dumps({"type": "edit", "base": 1, "seq": 1, "ops": [{"at": 99, "insert": "x"}]})
+            bad: list[str | bytes] = ["hello", b"\x01\x02garbage", b"\x00" * (MAX_UPDATE + 1), far]
             for message in bad:
                 mallory.send(message)
             lab.advance(2)
@@ -254,16 +256,28 @@ def test_a_crdt_editor_sends_only_what_the_object_lacks_on_join() -> None:
 
 # -- the chapter's copies -------------------------------------------------------------------------------
 
+def _docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+class _Unannotated(ast.NodeTransformer):
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:  # noqa: N802 - ast's visitor name
+        if node.value is None:
+            return node
+        return ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
+
+
 def _code(node: ast.AST) -> str:
     """A function or class without docstrings and type hints: the code, which may not differ."""
+    node = _Unannotated().visit(node)
     for fn in ast.walk(node):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fn.returns = None
             for arg in fn.args.args + fn.args.kwonlyargs:
                 arg.annotation = None
-            fn.body = [b for b in fn.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))] or fn.body
+            fn.body = [b for b in fn.body if not _docstring(b)] or fn.body
     if isinstance(node, ast.ClassDef):
-        node.body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+        node.body = [b for b in node.body if not _docstring(b)]
     return ast.dump(node)
 
 

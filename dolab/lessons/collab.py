@@ -53,9 +53,13 @@ class Editor:
         finally:
             current_region.reset(token)
         self.joined = False
-        self.ws.addEventListener("message", self._receive)
-        for message in list(self.ws.received):  # what the object sent before its fetch() returned
-            self._receive(message)
+
+        async def listen() -> None:  # on the lab's thread, where messages arrive: none is missed or seen twice
+            self.ws.addEventListener("message", self._receive)
+            for message in list(self.ws.received):  # what arrived before we listened
+                self._receive(message)
+
+        self.lab.run(listen())
 
     @property
     def connected(self) -> bool:
@@ -181,7 +185,7 @@ class CrdtEditor(Editor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         user = args[2] if len(args) > 2 else kwargs["user"]
-        self.doc = Doc(client_id=zlib.crc32(user.encode()) + 1)  # stable, so the same seed gives the same run
+        self.doc: Doc[Any] = Doc(client_id=zlib.crc32(user.encode()) + 1)  # stable, so the same seed gives the same run
         self.doc["text"] = self.ytext = Text()
         self._applying = False
         self.doc.observe(self._local_update)
@@ -286,7 +290,7 @@ class CollabSession:
 
     def erase(self, user: str, at: int, count: int) -> None:
         editor = self._editor(user)
-        if not (0 <= at and count >= 1 and at + count <= len(editor.text)):
+        if not (at >= 0 and count >= 1 and at + count <= len(editor.text)):
             raise ConfigError(f"erase {count!r} at {at!r}: the text {user} sees has {len(editor.text)} characters")
         editor.edit([{"at": at, "delete": count}])
         self._changed()

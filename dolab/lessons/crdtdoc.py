@@ -40,7 +40,7 @@ class CrdtDocument(DurableObject):
 
     def load(self) -> None:
         """The Doc from the stored updates (on every wake, and after a refused update)."""
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.doc["text"] = self.text = Text()
         for row in self.sql.exec("SELECT data FROM updates ORDER BY id").toArray():
             self.doc.apply_update(bytes(row.data))
@@ -59,7 +59,8 @@ class CrdtDocument(DurableObject):
 
     def announce(self) -> None:
         sockets = [ws for ws in self.ctx.getWebSockets() if ws.readyState == 1]
-        presence = json.dumps({"type": "presence", "online": sorted({t for ws in sockets for t in self.ctx.getTags(ws)})})
+        online = sorted({t for ws in sockets for t in self.ctx.getTags(ws)})
+        presence = json.dumps({"type": "presence", "online": online})
         for ws in sockets:
             ws.send(presence)
 

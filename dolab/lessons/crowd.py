@@ -72,9 +72,12 @@ class Typist:
         self.words = 0
         self.latencies: list[float] = []
         self.acked: list[float] = []  # when each acknowledgement came
-        for message in list(ws.received):
+
+    def listen(self) -> None:
+        """Start handling messages (on the lab's thread, where they arrive: none missed or seen twice)."""
+        self.ws.addEventListener("message", self.receive)
+        for message in list(self.ws.received):
             self.receive(message)
-        ws.addEventListener("message", self.receive)
 
     def receive(self, message: Any) -> None:
         msg = json.loads(message)
@@ -135,7 +138,7 @@ def crowd(design: str = "one", *, editors: int = 50, viewers: int = 0, parts: in
     if not (rate > 0 and seconds > 0):
         raise ConfigError(f"rate and seconds must be > 0, got {rate!r} and {seconds!r}")
     rng = random.Random(seed)
-    objects = {"DOC": FollowedDocument if design == "followers" else Document, "FOLLOWER": Follower}
+    objects: dict[str, type] = {"DOC": FollowedDocument if design == "followers" else Document, "FOLLOWER": Follower}
     with Lab(durable_objects=objects, cpu_per_event=cpu_per_event, seed=seed,
              vars={"FOLLOWERS": str(parts if design == "followers" else 0)}) as lab:
         sections = parts if design == "sections" else 1
@@ -154,6 +157,12 @@ def crowd(design: str = "one", *, editors: int = 50, viewers: int = 0, parts: in
             else:  # a viewer of a split document watches every section
                 for s in range(sections):
                     where.setdefault(f"doc-{s}", []).append(connect(lab, docs[s], f"v{v}"))
+
+        async def listen() -> None:
+            for typist in typists:
+                typist.listen()
+
+        lab.run(listen())
         lab.advance(1.0)
         start, end = lab.now, lab.now + seconds
 

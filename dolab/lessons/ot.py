@@ -113,4 +113,4 @@ def parse_edit(message: Any) -> tuple[int, int, list[Op]]:
                              f"got {op!r:.60}")
     if inserted > MAX_INSERT:
         raise ValueError(f"one edit may insert {MAX_INSERT} characters, this one inserts {inserted}")
-    return base, seq, ops
+    return base, seq, ops  # type: ignore[return-value]  # checked above: ints >= 0 and a list of ops
