@@ -323,3 +323,17 @@ def test_edits_typed_offline_wait_for_the_history_even_when_presence_overtakes_i
         session.settle(1)
         session.come_back("carol")
         assert session.converged and "from the tunnel" in session.editors["alice"].text, session.texts()
+
+
+def test_the_vendored_yjs_is_the_build_its_readme_describes() -> None:
+    """doc_page/vendor/yjs.mjs: a one-line licence comment, then the bytes of the reproducible build."""
+    import hashlib
+
+    vendor = docroom.DOC_PAGE / "vendor"
+    head, _, body = (vendor / "yjs.mjs").read_bytes().partition(b"\n")
+    readme = (vendor / "README.md").read_text()
+    digest = hashlib.sha256(body).hexdigest()
+    assert digest in readme, f"yjs.mjs (after its first line) has SHA-256 {digest}, not the one vendor/README.md gives"
+    assert b"Yjs 13.6.33" in head and b"lib0 0.2.120" in head and b"MIT" in head
+    for licence in ("LICENSE-yjs", "LICENSE-lib0"):
+        assert (vendor / licence).read_text().startswith("The MIT License"), licence

@@ -1,10 +1,12 @@
-"""Chapter 11's document in two real Chromium tabs, through ``dolab serve``.
+"""Chapter 11's documents in two real Chromium tabs, through ``dolab serve``.
 
-The document is the notebook's own ``Document``, behind the Worker ``dolab export`` generates for it,
-as ``python -m dolab serve notebooks/11_collaborative_document.ipynb --class Document --assets
-dolab/lessons/doc_page`` runs it. Two pages load the page from the server, each opens a real WebSocket
-to the same document object, and they type: what one types appears in the other, text typed in both
-at once ends the same in both, and the page's JavaScript merge computes what the chapter's Python does.
+The documents are the notebook's own ``Document`` and ``CrdtDocument``, behind the Worker ``dolab
+export`` generates for them, as ``python -m dolab serve notebooks/11_collaborative_document.ipynb
+--class Document --class CrdtDocument --assets dolab/lessons/doc_page`` runs them. Two pages load a
+page from the server, each opens a real WebSocket to the same document object, and they type: what
+one types appears in the other, text typed in both at once ends the same in both, and the page's
+JavaScript merge computes what the chapter's Python does. On the CRDT page the tabs run Yjs (the
+vendored copy) and the object ``pycrdt``: a Python editor in the same lab joins them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from dolab.lessons.collab import CollabSession
 from dolab.lessons.docroom import DOC_PAGE
 from dolab.lessons.ot import apply_ops, transform_ops
 from dolab.tools.runner import prepare
@@ -30,18 +33,21 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def doc_server() -> Iterator[Server]:
-    lab, worker, _ = prepare(str(CHAPTER), classes=["Document"])
+    lab, worker, _ = prepare(str(CHAPTER), classes=["Document", "CrdtDocument"])
     with serve(lab, worker, assets=DOC_PAGE) as server:
         yield server
     lab.close()
 
 
-def _open(browser: Any, url: str, user: str) -> Any:
+def _open(browser: Any, url: str, user: str, page_name: str = "") -> Any:
     from playwright.sync_api import expect
 
     page = browser.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{url}/?user={user}&doc=minutes")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{url}/{page_name}?user={user}&doc=minutes")
+    assert not errors, errors
     expect(page.locator("#status")).to_have_text(f"editing minutes as {user}")
     return page
 
@@ -127,6 +133,40 @@ def test_the_pages_merge_is_the_chapters(doc_server: Server, browser: Any) -> No
             assert merged == apply_ops(apply_ops(case["text"], case["a"]), want_b), json.dumps(case)
     finally:
         page.close()
+
+
+def test_the_crdt_page_yjs_tabs_and_a_python_editor_edit_together(
+    doc_server: Server, browser: Any, output_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    alice = _open(browser, doc_server.url, "alice", "crdt.html")
+    bob = _open(browser, doc_server.url, "bob", "crdt.html")
+    try:
+        alice.locator("#text").press_sequentially("Minutes. ")
+        expect(bob.locator("#text")).to_have_value("Minutes. ")
+        alice.locator("#text").press("End")
+        bob.locator("#text").press("Home")
+        for a, b in zip("abcdef", "ABCDEF", strict=True):  # at once, in both tabs
+            alice.keyboard.type(a)
+            bob.keyboard.type(b)
+        final = "ABCDEFMinutes. abcdef"
+        expect(alice.locator("#text")).to_have_value(final)
+        expect(bob.locator("#text")).to_have_value(final)
+
+        lab = doc_server.lab  # a Python editor (pycrdt) in the same lab, through the same object
+        session = CollabSession(lab, "CRDT", "crdt", {"carol": "eastus"}, document="minutes")
+        assert session.editors["carol"].text == final
+        session.type("carol", " (from Python)")
+        for page in (alice, bob):
+            expect(page.locator("#text")).to_have_value(final + " (from Python)")
+            expect(page.locator("#online")).to_have_text("online: alice, bob, carol")
+        stored = lab.run(lab.run_in_durable_object(lab.env.CRDT.getByName("minutes"), lambda d, ctx: str(d.text)))
+        assert stored == final + " (from Python)"
+        alice.screenshot(path=str(output_dir / "alice.png"))
+    finally:
+        alice.close()
+        bob.close()
 
 
 def _edit(text: str, rng: random.Random) -> list[dict[str, Any]]:
