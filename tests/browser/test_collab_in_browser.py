@@ -40,7 +40,8 @@ def test_editors_panel_types_merges_and_goes_offline(jupyter_lab: JupyterLab, pa
         alice, bob = panel.locator(".collab-text-alice"), panel.locator(".collab-text-bob")
         expect(alice, "typed by a later cell").to_contain_text("point 39.")
         expect(alice, "timed by a later cell").to_contain_text("saw “Budget. ” from bob after")
-        expect(panel.locator(".collab-text-dave"), "Dave joined from a cell: a column for him").to_contain_text("point 39.")
+        expect(panel.locator(".collab-text-dave"), "Dave joined from a cell: a column for him").to_contain_text(
+            "point 39.")
         phase("the panel shows what later cells did")
 
         box = panel.locator(".collab-input-bob input")
