@@ -107,6 +107,26 @@ def cost_frame(traces: Mapping[str, Trace], rounding: str = "exact") -> pd.DataF
     return pd.DataFrame(rows).set_index("design")
 
 
+ITEM_NAMES = {"minimum": "Workers Paid minimum", "do_requests": "Durable Object requests",
+              "do_duration": "Durable Object duration", "do_rows_read": "SQLite rows read",
+              "do_rows_written": "SQLite rows written", "do_storage": "stored data",
+              "worker_requests": "Worker requests", "total_usd": "total"}
+
+
+def cost_table(traces: Mapping[str, Trace]) -> pd.DataFrame:
+    """:func:`cost_frame` for reading: one column per design (narrow enough for a notebook), one row
+    per line item that costs something in some design, the total, and the database's queries a month
+    (billed by its own provider, not by Cloudflare). Amounts are text: ``$5.00``, ``36,936,000``."""
+    costs = cost_frame(traces)
+    queries = costs.pop("db_queries_per_month")
+    billed = costs.loc[:, (costs.round(2) != 0).any()]
+    table = billed.T.map(lambda usd: f"${usd:,.2f}")
+    table.index = [ITEM_NAMES.get(item, item) for item in table.index]
+    table.loc["database queries a month (not Cloudflare's bill)"] = [f"{q:,.0f}" for q in queries]
+    table.index.name = "US$ a month"
+    return table
+
+
 def progress_bar(desc: str = "simulating") -> Callable[[int, int, str], None]:
     """A tqdm bar (a widget in JupyterLab, text elsewhere) for :mod:`dolab.lessons.sweep`'s ``progress``."""
     from tqdm.auto import tqdm
