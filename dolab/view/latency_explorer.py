@@ -50,6 +50,8 @@ class LatencyExplorer:
         self.widget = widgets.VBox([*self.controls, self.status, self.summary, self.waterfall],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("latency-explorer")
+        self.status.add_class("explorer-status")
+        self.summary.add_class("explorer-summary")
         self.result = self.update()
 
     def update(self) -> Exploration:
