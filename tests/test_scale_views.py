@@ -49,3 +49,11 @@ def test_the_progress_line_ends_saying_it_is_done(capsys: Any) -> None:
     shown = capsys.readouterr().out.strip().splitlines()
     assert shown[0] == "sweep: starting…" and shown[-1].startswith("sweep: done, ")
     assert len(shown) <= 3  # throttled: the quick updates in between are not sent
+
+
+def test_the_lifecycle_legend_lists_only_states_that_occur() -> None:
+    from dolab.lessons.sweep import lifecycle
+    from dolab.view.scaleplots import plot_lifecycle
+
+    fig = plot_lifecycle(lifecycle(600, duration=30, linger=20), traffic_ends=30)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["in memory", "hibernated"]

@@ -93,7 +93,7 @@ def plot_lifecycle(run: Any, traffic_ends: float | None = None, title: str = "")
     samples: Iterable[Any] = getattr(run, "samples", run)
     frame = pd.DataFrame([{"t": s.t, "name": s.name, "value": s.value} for s in samples])
     wide = frame.pivot_table(index="t", columns="name", values="value", aggfunc="last").fillna(0)
-    names = [n for n in STATE_COLOURS if n in wide.columns]
+    names = [n for n in STATE_COLOURS if n in wide.columns and wide[n].max() > 0]  # the legend: only what is drawn
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     ax.stackplot(wide.index, [wide[n] for n in names], colors=[STATE_COLOURS[n] for n in names],
                  labels=[STATE_LABELS[n] for n in names], alpha=0.85)
