@@ -23,7 +23,7 @@ def test_hot_key_bars_are_linear_and_say_what_they_show() -> None:
 
 
 def test_log_axes_read_as_plain_numbers() -> None:
-    sweep = scale_sweep([20, 2_000], min_requests=100, min_duration=2.0)
+    sweep = scale_sweep(users=[20, 2_000], min_requests=100, min_duration=2.0)
     fig = plot_scaling(sweep.rows)
     fig.canvas.draw()
     labels = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
