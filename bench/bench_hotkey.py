@@ -8,7 +8,7 @@ learner sees at once) and the time until the new chart is drawn (the whole ``upd
 the baseline from the cache, the PNG). The kernel's messages to the browser are not included; the
 browser test (tests/browser/test_hotkey_panel_in_browser.py) watches the same panel in Chromium.
 
-Goals (from the chapter's issue): busy shown within 0.1 s; a redraw in at most 1 s, or, with the busy
+Goals: busy shown within 0.1 s; a redraw in at most 1 s, or, with the busy
 state, at most 3 s. Reported: the median and the slowest redraw.
 
 Usage: python bench/bench_hotkey.py
