@@ -32,16 +32,10 @@ from dolab.sim.network import Network
 from dolab.sim.openloop import Arrival, drive, poisson_times
 from dolab.sim.pricing import Usage, usage_of
 from dolab.sim.trace import RequestRecord, Trace
+from dolab.lessons.million import europe
 from dolab.sim.workload import Chooser, region_weights
 
 CPU_MS = 1.0  # per event: one object serves about 1,000 events a second (Cloudflare's soft limit)
-
-
-def europe() -> dict[str, float]:
-    """Users across Europe, weighted by Cloudflare data centres (``data/region_weights.csv``)."""
-    geo = Geography.load()
-    return {code: w for code, w in region_weights(geo, "colo-density").items()
-            if geo.region(code).continent == "Europe"}
 
 
 @dataclass(frozen=True)
@@ -82,8 +76,8 @@ def run_load(classes: dict[str, type], worker: Callable[[Any, Any], Awaitable[An
              answers: Callable[[Arrival, Any], None] | None = None) -> LoadResult:
     """Send ``arrivals`` through ``worker(env, arrival.data)`` in a fresh lab with a network.
 
-    ``probe(env)`` is awaited every ``probe_every`` seconds while traffic flows (a reader of the
-    result, say); ``linger`` seconds after the last answer, ``inspect(env)`` gives ``final``.
+    ``probe(env)`` is awaited every ``probe_every`` seconds while traffic flows and for ``linger``
+    seconds after the last answer (a reader of the result, say); then ``inspect(env)`` gives ``final``.
     ``answers(arrival, answer)`` sees every successful answer.
     """
     network = Network(trace=Trace(record_hops=False), first_use=False)
@@ -114,11 +108,11 @@ def run_load(classes: dict[str, type], worker: Callable[[Any, Any], Awaitable[An
 
             probing = asyncio.ensure_future(prober()) if probe is not None else None
             records = await drive(lab, network, arrivals, handle, design=label)
+            if linger:
+                await asyncio.sleep(linger)  # the reader keeps reading: it sees the last flushes land
             done.set()
             if probing is not None:
                 await probing
-            if linger:
-                await asyncio.sleep(linger)
             return records, (await inspect(env) if inspect is not None else None)
 
         records, final = lab.run(main())
@@ -222,7 +216,7 @@ class GranularityResult:
     name: str
     load: LoadResult
     busiest_per_s: float  # requests per second offered to the busiest object
-    accepted: dict[str, int] = field(default_factory=dict)  # company -> amount its buyers were told was ordered
+    accepted: dict[str, int] = field(default_factory=dict)  # budget (company) -> amount its buyers were told was ordered
 
     def over_budget(self, limit: float) -> dict[str, int]:
         """Companies whose accepted orders add up to more than ``limit``, and by how much."""
@@ -232,9 +226,11 @@ class GranularityResult:
 def granularity(classes: dict[str, type], worker: Callable[[Any, Any], Awaitable[Any]],
                 keys: dict[str, Callable[[Order], str]], *, rate: float = 2_000, duration: float = 2.0,
                 seed: int = 0, accepted_if: Callable[[Any], bool] = lambda answer: answer == "ok",
+                budget_of: Callable[[Order], str] = lambda order: order.tenant,
                 **order_options: Any) -> list[GranularityResult]:
     """Run the same orders once per key function. ``worker(env, (key, order))`` reaches the object
-    named ``key``; an answer for which ``accepted_if`` holds counts the order's amount as accepted."""
+    named ``key``; an answer for which ``accepted_if`` holds adds the order's amount to what was
+    accepted for its budget (``budget_of(order)``: its company, by default)."""
     traffic = orders(rate, duration, seed=seed, **order_options)
     results = []
     for name, key in keys.items():
@@ -244,7 +240,7 @@ def granularity(classes: dict[str, type], worker: Callable[[Any, Any], Awaitable
 
         def count(arrival: Arrival, answer: Any, accepted: Counter[str] = accepted) -> None:
             if accepted_if(answer):
-                accepted[arrival.data[1].tenant] += arrival.data[1].amount
+                accepted[budget_of(arrival.data[1])] += arrival.data[1].amount
 
         load = run_load(classes, worker, keyed, duration, label=name, seed=seed, answers=count)
         results.append(GranularityResult(name, load, max(per_object.values()) / duration, dict(accepted)))

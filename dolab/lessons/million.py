@@ -24,11 +24,19 @@ from typing import Any
 
 from dolab.runtime.errors import ConfigError
 from dolab.runtime.lab import Lab
+from dolab.sim.geo import Geography
 from dolab.sim.network import Network
 from dolab.sim.openloop import Arrival, diurnal_times, drive
 from dolab.sim.pricing import MEMORY_GB, MONTH_SECONDS, Bill, Usage, bill
 from dolab.sim.trace import RequestRecord, Trace
 from dolab.sim.workload import Chooser, region_weights
+
+def europe() -> dict[str, float]:
+    """Users across Europe, weighted by Cloudflare data centres (``data/region_weights.csv``)."""
+    geo = Geography.load()
+    return {code: w for code, w in region_weights(geo, "colo-density").items()
+            if geo.region(code).continent == "Europe"}
+
 
 # -- naming -----------------------------------------------------------------------------------------
 
@@ -167,6 +175,8 @@ class DayRun:
     active_seconds: float
     stored_bytes: int
     failed: int
+    hourly: tuple[int, ...] = ()  # requests sent in each UTC hour
+
 
     @property
     def peak_in_memory(self) -> int:
@@ -185,10 +195,11 @@ class DayRun:
 @functools.lru_cache(maxsize=8)
 def a_day(cls: type, method: str, users: int = 10_000, *, sessions_per_user: float = 0.5,
           requests_per_session: float = 4.0, think_s: float = 20.0, every: float = 60.0,
-          regions: str = "colo-density", seed: int = 0, binding: str = "CART") -> DayRun:
+          europe_only: bool = False, seed: int = 0, binding: str = "CART") -> DayRun:
     """24 simulated hours: each user opens ``sessions_per_user`` sessions a day on average, at
     times that follow their region's local hour; a session is ``requests_per_session`` calls of
-    ``method(sku)`` on average (at least one), ``think_s`` seconds apart on average."""
+    ``method(sku)`` on average (at least one), ``think_s`` seconds apart on average. Users are
+    where Cloudflare's data centres are, worldwide or (``europe_only``) in Europe."""
     if not isinstance(users, int) or users < 1:
         raise ConfigError(f"users must be an int >= 1, got {users!r}")
     if requests_per_session < 1 or think_s < 0 or sessions_per_user <= 0:
@@ -196,7 +207,7 @@ def a_day(cls: type, method: str, users: int = 10_000, *, sessions_per_user: flo
     rng = random.Random(f"dolab-day-{seed}")
     network = Network(trace=Trace(record_hops=False), first_use=False)
     geo = network.geo
-    weights = region_weights(geo, regions)
+    weights = europe() if europe_only else region_weights(geo, "colo-density")
     pick = Chooser(list(weights), list(weights.values()), rng)
     home: dict[str, list[str]] = {}
     for i in range(users):
@@ -229,7 +240,8 @@ def a_day(cls: type, method: str, users: int = 10_000, *, sessions_per_user: flo
         return DayRun(users=users, every=every, samples=tuple(s for s in samples if s[0] <= 86_400),
                       requests=len(records), sessions=sessions, objects=stats.active + stats.cold,
                       active_seconds=stats.active_seconds, stored_bytes=lab.stored_bytes(),
-                      failed=sum(not r.ok for r in records))
+                      failed=sum(not r.ok for r in records),
+                      hourly=tuple(sum(1 for a in arrivals if int(a.at // 3600) == h) for h in range(24)))
 
 
 def scale(value: float, run_users: int, users: float) -> float:
