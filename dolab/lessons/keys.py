@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dolab.lessons.million import europe
 from dolab.runtime.errors import ConfigError
 from dolab.runtime.lab import Lab
 from dolab.sim.externaldb import ExternalDatabase
@@ -32,7 +33,6 @@ from dolab.sim.network import Network
 from dolab.sim.openloop import Arrival, drive, poisson_times
 from dolab.sim.pricing import Usage, usage_of
 from dolab.sim.trace import RequestRecord, Trace
-from dolab.lessons.million import europe
 from dolab.sim.workload import Chooser, region_weights
 
 CPU_MS = 1.0  # per event: one object serves about 1,000 events a second (Cloudflare's soft limit)
@@ -198,9 +198,9 @@ def orders(rate: float, duration: float, *, tenants: int = 20, users: int = 2_00
     pick_tenant = Chooser([str(i) for i in range(tenants)], [1 / (k + 1) ** skew for k in range(tenants)], rng)
     buyers = []
     for i in range(users):
-        t = int(pick_tenant())
-        region = homes[t] if rng.random() < 0.8 else pick_region()
-        buyers.append((f"company-{t}", f"company-{t}/room-{rng.randrange(5)}", f"buyer-{i}", region))
+        company = int(pick_tenant())
+        region = homes[company] if rng.random() < 0.8 else pick_region()
+        buyers.append((f"company-{company}", f"company-{company}/room-{rng.randrange(5)}", f"buyer-{i}", region))
     out = []
     for t in poisson_times(rate, duration, rng):
         tenant, room, user, region = buyers[rng.randrange(users)]
@@ -216,7 +216,7 @@ class GranularityResult:
     name: str
     load: LoadResult
     busiest_per_s: float  # requests per second offered to the busiest object
-    accepted: dict[str, int] = field(default_factory=dict)  # budget (company) -> amount its buyers were told was ordered
+    accepted: dict[str, int] = field(default_factory=dict)  # budget -> amount buyers were told was ordered
 
     def over_budget(self, limit: float) -> dict[str, int]:
         """Companies whose accepted orders add up to more than ``limit``, and by how much."""
@@ -263,7 +263,10 @@ class QueryCost:
     db_queries: int
 
 
-def compare_queries(cart: type, questions: dict[str, tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]],
+Question = tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]  # (fan_out, sql)
+
+
+def compare_queries(cart: type, questions: dict[str, Question],
                     *, users: int = 300, asker: str = "eastus", db_region: str = "eastus",
                     seed: int = 0) -> list[QueryCost]:
     """``users`` buyers worldwide each fill their own ``cart`` object (``await cart.add(sku, qty,
@@ -280,10 +283,14 @@ def compare_queries(cart: type, questions: dict[str, tuple[Callable[..., Awaitab
         n = 0
         for user, region in buyers:
             for _ in range(rng.randint(1, 4)):
-                sku, qty, price = f"sku-{int(rng.paretovariate(1.2)) % 40}", rng.randint(1, 3), float(rng.randint(2, 60))
+                sku = f"sku-{int(rng.paretovariate(1.2)) % 40}"  # a few products are in most carts
+                qty, price = rng.randint(1, 3), float(rng.randint(2, 60))
                 record = RequestRecord(n, "setup", user, "add", region, region)
-                lab.run(network.user_request(record, lambda u=user, s=sku, q=qty, p=price:
-                                             lab.env.CART.getByName(u).add(s, q, p)))
+
+                def add(user: str = user, sku: str = sku, qty: int = qty, price: float = price) -> Any:
+                    return lab.env.CART.getByName(user).add(sku, qty, price)
+
+                lab.run(network.user_request(record, add))
                 if not record.ok:
                     raise ConfigError(f"{cart.__name__}.add(sku, qty, price) failed: {record.error}")
                 db.conn.execute("INSERT INTO cart VALUES (?, ?, ?, ?) ON CONFLICT (user, sku) DO UPDATE SET "

@@ -19,6 +19,7 @@ import functools
 import gc
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from dolab.sim.openloop import Arrival, diurnal_times, drive
 from dolab.sim.pricing import MEMORY_GB, MONTH_SECONDS, Bill, Usage, bill
 from dolab.sim.trace import RequestRecord, Trace
 from dolab.sim.workload import Chooser, region_weights
+
 
 def europe() -> dict[str, float]:
     """Users across Europe, weighted by Cloudflare data centres (``data/region_weights.csv``)."""
@@ -61,19 +63,24 @@ def naming(cls: type, method: str, user_region: str = "australiaeast", *, seed: 
     calls: list[NamedCall] = []
     with Lab(durable_objects={binding: cls}, network=network, seed=seed) as lab:
         ns = getattr(lab.env, binding)
-        unique = ns.newUniqueId()
-        stubs = [("idFromName('alice')", lambda: ns.get(ns.idFromName("alice"))),
-                 ("newUniqueId()", lambda: ns.get(unique)),
-                 ("idFromString(saved)", lambda: ns.get(ns.idFromString(unique.toString()))),
-                 ("newUniqueId() + locationHint weur", lambda: ns.get(hinted, {"locationHint": "weur"}))]
-        hinted = ns.newUniqueId()
+        unique, hinted = ns.newUniqueId(), ns.newUniqueId()
+        stubs: list[tuple[str, Callable[[], Any]]] = [
+            ("idFromName('alice')", lambda: ns.get(ns.idFromName("alice"))),
+            ("newUniqueId()", lambda: ns.get(unique)),
+            ("idFromString(saved)", lambda: ns.get(ns.idFromString(unique.toString()))),
+            ("newUniqueId() + locationHint weur", lambda: ns.get(hinted, {"locationHint": "weur"})),
+        ]
         n = 0
         for how, make in stubs:
             for call in (1, 2):
                 record = RequestRecord(n, how, "alice", method, user_region, user_region)
                 start = len(network.trace.hops)
                 stub = make()
-                lab.run(network.user_request(record, lambda s=stub: getattr(s, method)()))
+
+                def send(stub: Any = stub) -> Any:
+                    return getattr(stub, method)()
+
+                lab.run(network.user_request(record, send))
                 if not record.ok:
                     raise ConfigError(f"{cls.__name__}.{method}() failed: {record.error}")
                 check = sum(h.ms for h in network.trace.hops[start:] if h.kind == "uniqueness")
@@ -235,7 +242,7 @@ def a_day(cls: type, method: str, users: int = 10_000, *, sessions_per_user: flo
         def call(a: Arrival) -> Any:
             return getattr(ns.getByName(a.user), a.op)(a.data)
 
-        records = lab.run(drive(lab, network, arrivals, call, sample_every=every, on_sample=gauge))
+        records = lab.run(drive(lab, network, arrivals, call, sample_every=every, on_sample=gauge, until=86_400))
         stats = lab.statistics()
         return DayRun(users=users, every=every, samples=tuple(s for s in samples if s[0] <= 86_400),
                       requests=len(records), sessions=sessions, objects=stats.active + stats.cold,

@@ -51,7 +51,8 @@ def poisson_times(rate: float, duration: float, rng: random.Random, start: float
     """Arrival times of a Poisson process of ``rate`` per second over ``duration`` seconds."""
     if not rate > 0 or not duration > 0:
         raise ConfigError(f"rate and duration must be > 0, got rate={rate!r}, duration={duration!r}")
-    times, t = [], start
+    times: list[float] = []
+    t = start
     while True:
         t += rng.expovariate(rate)
         if t >= start + duration:
@@ -98,11 +99,13 @@ async def drive(
     design: str = "",
     sample_every: float | None = None,
     on_sample: Callable[[float], None] | None = None,
+    until: float = 0.0,
 ) -> list[RequestRecord]:
     """Send every arrival at its time (seconds from now) through ``handle``, as a user request.
 
     Returns one :class:`RequestRecord` per arrival, in arrival order, once all are answered.
-    ``on_sample(t)`` is called every ``sample_every`` seconds meanwhile (to read gauges).
+    ``on_sample(t)`` is called every ``sample_every`` seconds meanwhile (to read gauges), and on
+    until ``until`` seconds from the start if the last answer comes earlier.
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -130,6 +133,8 @@ async def drive(
         task.add_done_callback(pending.discard)
     if pending:
         await asyncio.gather(*pending)
+    if start + until > loop.time():
+        await asyncio.sleep(start + until - loop.time())
     if sampling is not None:
         sampling.cancel()
         on_sample(loop.time() - start)  # type: ignore[misc]

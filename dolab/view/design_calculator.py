@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import math
 import time
-from typing import Any
 
 import ipywidgets as widgets
 
