@@ -268,15 +268,13 @@ def test_the_calculator_bills_the_database_and_the_fan_outs() -> None:
         Inputs(geography="mars")
 
 
-def test_the_calculator_widget_redraws_within_a_second_and_is_busy_meanwhile() -> None:
+def test_the_calculator_widget_redraws_on_each_change_and_is_busy_meanwhile() -> None:
     from dolab.view.design_calculator import DesignCalculator
 
     calc = DesignCalculator()
     seen: list[bool] = []
     calc.users.observe(lambda change: seen.append(change["new"]), names="disabled")
-    started = time.perf_counter()
-    calc.geography.value = "worldwide"
-    assert time.perf_counter() - started < 1.0
+    calc.geography.value = "worldwide"  # its speed is a goal of bench/bench_calculator.py, not a test
     assert seen == [True, False], "controls are disabled while it computes, then enabled"
     assert calc.result == estimate(calc.inputs()) and calc.inputs().geography == "worldwide"
     assert "calculator-done" in calc.status.value and calc.redraws == 2

@@ -145,8 +145,13 @@ def estimate(inputs: Inputs) -> tuple[Estimate, ...]:
     others = rng.choices(codes, [weights[c] for c in codes], k=inputs.samples)
     last_mile = model.last_mile_ms
 
+    base: dict[tuple[str, str], float] = {}  # measured RTTs, looked up once per pair
+
     def rtt(a: str, b: str) -> float:
-        return model.sample_ms(model.rtt_ms(geo, a, b), rng)
+        ms = base.get((a, b))
+        if ms is None:
+            ms = base[(a, b)] = model.rtt_ms(geo, a, b)
+        return model.sample_ms(ms, rng)
 
     peak = inputs.peak_per_s
     cross = inputs.cross_user_share

@@ -27,7 +27,7 @@ class DesignCalculator:
 
     def __init__(self, inputs: Inputs | None = None) -> None:
         i = inputs or Inputs()
-        style, wide = {"description_width": "190px"}, widgets.Layout(width="460px")
+        style, wide = {"description_width": "210px"}, widgets.Layout(width="480px")
         self.users = widgets.SelectionSlider(options=[(f"{u:,}", u) for u in USERS], value=i.users,
                                              description="Users", style=style, layout=wide,
                                              continuous_update=False)
@@ -43,13 +43,13 @@ class DesignCalculator:
                                          description="Share of cross-user queries", style=style, layout=wide,
                                          continuous_update=False, readout_format=".0%")
         self.tenants = widgets.BoundedIntText(value=i.tenants, min=1, max=10_000_000, description="Tenants",
-                                              style=style, layout=widgets.Layout(width="300px"))
+                                              style=style, layout=widgets.Layout(width="320px"))
         self.db_bill = widgets.BoundedFloatText(value=i.db_usd_month, min=0, max=1e7, step=50,
                                                 description="Database's own bill, US$/month", style=style,
-                                                layout=widgets.Layout(width="300px"))
+                                                layout=widgets.Layout(width="320px"))
         self.cache_bill = widgets.BoundedFloatText(value=i.cache_usd_month, min=0, max=1e7, step=10,
                                                    description="Cache's own bill, US$/month", style=style,
-                                                   layout=widgets.Layout(width="300px"))
+                                                   layout=widgets.Layout(width="320px"))
         self.controls = [self.users, self.rate, self.geography, self.kb, self.cross, self.tenants, self.db_bill,
                          self.cache_bill]
         self.status = widgets.HTML()
@@ -108,7 +108,8 @@ class DesignCalculator:
 
 
 def _title(inputs: Inputs) -> str:
-    return (f"{inputs.users:,} users in {inputs.geography}, {inputs.requests_per_user_day:,.0f} requests a day each, "
+    where = "worldwide" if inputs.geography == "worldwide" else f"in {inputs.geography}"
+    return (f"{inputs.users:,} users {where}, {inputs.requests_per_user_day:,.0f} requests a day each, "
             f"{inputs.cross_user_share:.0%} cross-user")
 
 

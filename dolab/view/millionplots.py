@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from dolab.lessons.calculator import Estimate
 from dolab.lessons.keys import GranularityResult, LoadResult, QueryCost
@@ -134,7 +135,9 @@ def estimates_frame(estimates: Sequence[Estimate]) -> pd.DataFrame:
 
 def plot_estimates(estimates: Sequence[Estimate], title: str = "") -> Figure:
     """p50/p99 (log scale; overloaded designs marked) and the monthly bill, design by design."""
-    fig, (lat, cost) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    # fixed margins, not a constrained layout: the calculator redraws this on every change
+    fig, (lat, cost) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig.subplots_adjust(left=0.15, right=0.98, top=0.84 if title else 0.9, bottom=0.16, wspace=0.05)
     names = [e.design for e in estimates]
     y = range(len(names))
     finite = [v for e in estimates for v in (e.p50_ms, e.p99_ms) if not math.isinf(v)] or [1.0]
@@ -146,15 +149,22 @@ def plot_estimates(estimates: Sequence[Estimate], title: str = "") -> Figure:
         if e.overloaded:
             lat.annotate("overloaded", (cap, i), xytext=(-4, 0), textcoords="offset points", ha="right", va="center",
                          fontsize=8, color="white", fontweight="bold")
-    lat.set(yticks=list(y), yticklabels=names, xscale="log", xlabel="ms (log scale)", title="latency")
+    wide = cap / min(finite) > 20  # a log scale only when the designs differ by orders of magnitude
+    lat.set(yticks=list(y), yticklabels=names, xscale="log" if wide else "linear",
+            xlabel="ms (log scale)" if wide else "ms")
+    lat.set_title("latency", loc="left")
+    lat.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    lat.xaxis.set_minor_formatter(NullFormatter())
     lat.invert_yaxis()
-    lat.legend(fontsize=8, loc="lower right")
+    lat.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False)
     cost.barh(y, [e.cloudflare_usd for e in estimates], color=COLOURS[0], label="Cloudflare")
     cost.barh(y, [e.bill_usd - e.cloudflare_usd for e in estimates], left=[e.cloudflare_usd for e in estimates],
               color=COLOURS[4], label="database + cache")
-    cost.set(yticks=list(y), yticklabels=[], xlabel="US$ per month", title="bill")
+    cost.set(yticks=list(y), yticklabels=[], xlabel="US$ per month")
+    cost.set_title("bill", loc="left")
+    cost.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     cost.invert_yaxis()
-    cost.legend(fontsize=8, loc="lower right")
+    cost.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False)
     for ax in (lat, cost):
         ax.grid(axis="x", alpha=0.3)
     if title:
