@@ -245,6 +245,25 @@ def test_the_calculator_marks_overload_where_the_simulation_saw_it() -> None:
     assert estimate(Inputs(users=10_000_000)) == estimate(Inputs(users=10_000_000)), "same inputs, same answer"
 
 
+def test_the_calculator_agrees_with_the_simulator_it_models() -> None:
+    """The calculator is a model of what the simulator measures: same users, same database region."""
+    from dolab import Workload, simulate
+    from dolab.lessons.million import europe
+    from dolab.view.report import quantiles, requests_frame
+
+    eu = europe()
+    home = max(sorted(eu), key=lambda c: (eu[c], c))  # where the calculator puts the database
+    workload = Workload(users=300, rate=100, duration=10, regions=eu)
+    measured = quantiles(requests_frame([simulate(d, workload, seed=1, db_region=home)
+                                         for d in ("external-db", "do-per-user", "global-do")]))
+    model = by_design(Inputs(geography="one continent", cross_user_share=0.0))
+    for sim_name, design in (("external-db", "external-db"), ("do-per-user", "do-per-user"),
+                             ("global-do", "one global DO")):
+        for q in ("p50", "p99"):
+            got, want = getattr(model[design], f"{q}_ms"), measured.loc[sim_name, q]
+            assert got == pytest.approx(want, rel=0.25), f"{design} {q}: the calculator says {got:.0f} ms, a run {want:.0f}"
+
+
 def test_the_calculator_puts_objects_near_users_and_the_database_far_from_most() -> None:
     world = by_design(Inputs(geography="worldwide", cross_user_share=0.0))
     local = by_design(Inputs(geography="one region", cross_user_share=0.0))
