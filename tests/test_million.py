@@ -261,7 +261,8 @@ def test_the_calculator_agrees_with_the_simulator_it_models() -> None:
                              ("global-do", "one global DO")):
         for q in ("p50", "p99"):
             got, want = getattr(model[design], f"{q}_ms"), measured.loc[sim_name, q]
-            assert got == pytest.approx(want, rel=0.25), f"{design} {q}: the calculator says {got:.0f} ms, a run {want:.0f}"
+            assert got == pytest.approx(want, rel=0.25), (
+                f"{design} {q}: the calculator says {got:.0f} ms, a run {want:.0f}")
 
 
 def test_the_calculator_puts_objects_near_users_and_the_database_far_from_most() -> None:

@@ -17,6 +17,7 @@ Plain records only (lessons layer); :mod:`dolab.view.millionplots` draws them.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 import statistics
 from collections import Counter
@@ -130,8 +131,6 @@ def run_load(classes: dict[str, type], worker: Callable[[Any, Any], Awaitable[An
 
 
 def _count_until(sorted_times: list[float], t: float) -> int:
-    import bisect
-
     return bisect.bisect_right(sorted_times, t)
 
 
