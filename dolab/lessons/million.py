@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
+import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,10 +112,23 @@ class ManyObjects:
         return self.n / self.seconds
 
 
-def _rss() -> int:
-    import psutil  # a dependency of dolab; imported here so the module loads without it in docs builds
+def _rss() -> float:
+    """This process's resident memory in bytes (NaN where it cannot be read).
 
-    return int(psutil.Process().memory_info().rss)
+    /proc on Linux (Binder and Colab too); elsewhere the peak from ``getrusage``, which a growing
+    loop keeps equal to the current size. No psutil: it is a test tool, not a learner's dependency.
+    """
+    try:
+        with open("/proc/self/statm") as f:
+            return float(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        import resource  # noqa: PLC0415 - Unix only
+    except ImportError:
+        return math.nan
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
 
 
 def many_objects(cls: type, method: str, n: int = 20_000, *, binding: str = "CART",
@@ -126,7 +142,7 @@ def many_objects(cls: type, method: str, n: int = 20_000, *, binding: str = "CAR
         raise ConfigError(f"n must be an int >= 4 x max_active ({4 * max_active:,}) to measure a slope, got {n!r}")
     lab = Lab(durable_objects={binding: cls}, max_active=max_active)
     ns = getattr(lab.env, binding)
-    checkpoints: list[tuple[int, int]] = []
+    checkpoints: list[tuple[int, float]] = []
 
     async def create() -> None:
         for i in range(n):
