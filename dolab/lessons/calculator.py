@@ -3,7 +3,8 @@
 :func:`estimate` is a model, not a run: it is fast enough to redraw a widget on every change, and
 each of its parts is one that the chapters measured with the simulator:
 
-- **latency**: each user's region (by ``geography``) to where the design keeps the data, from the
+- **latency**: each user's region (by ``geography``: ``westeurope``, Europe's regions, or the
+  world's, weighted by Cloudflare's data centres) to where the design keeps the data, from the
   measured RTT matrix (:mod:`dolab.sim.latency`) with its jitter, plus 10 ms of last mile; the
   external database sits in the geography's busiest region and takes 2 queries per request; a
   cache answers ``cache_hit`` of the reads at the edge;

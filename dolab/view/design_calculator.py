@@ -108,7 +108,8 @@ class DesignCalculator:
 
 
 def _title(inputs: Inputs) -> str:
-    where = "worldwide" if inputs.geography == "worldwide" else f"in {inputs.geography}"
+    where = {"worldwide": "worldwide", "one continent": "in one continent (Europe)",
+             "one region": "in one region (westeurope)"}[inputs.geography]
     return (f"{inputs.users:,} users {where}, {inputs.requests_per_user_day:,.0f} requests a day each, "
             f"{inputs.cross_user_share:.0%} cross-user")
 
