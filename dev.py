@@ -201,9 +201,37 @@ def lab_banner(url: str, env: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
+# JupyterLab's "Jupyter news" toast sits over the bottom-right corner of every chapter, and its update
+# check reaches the network: both off by default, through the lab's overrides file (a learner can turn
+# them on again in Settings). https://jupyterlab.readthedocs.io/en/stable/user/directories.html#overrides-json
+LAB_DEFAULTS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def lab_overrides(existing: Mapping[str, object]) -> dict[str, object]:
+    """``existing`` overrides with dolab's defaults added; a setting already there is kept."""
+    merged: dict[str, object] = dict(existing)
+    for plugin, values in LAB_DEFAULTS.items():
+        kept = merged.get(plugin)
+        merged[plugin] = values | (dict(kept) if isinstance(kept, Mapping) else {})
+    return merged
+
+
+def write_lab_overrides(prefix: Path) -> Path:
+    """Write ``prefix``/share/jupyter/lab/settings/overrides.json (JupyterLab reads it from its app dir)."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        existing = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        existing = {}  # a damaged file: JupyterLab would ignore it too
+    path.write_text(json.dumps(lab_overrides(existing if isinstance(existing, dict) else {}), indent=2) + "\n")
+    return path
+
+
 def lab(extra_args: list[str]) -> int:
     """JupyterLab on notebooks/; its output passes through, with the address repeated in a banner."""
     setup("lab")
+    write_lab_overrides(VENV)
     uid = os.getuid() if hasattr(os, "getuid") else None
     command = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={NOTEBOOKS}"]
     command += lab_arguments(uid, os.environ, asked=extra_args) + extra_args

@@ -2,7 +2,7 @@
 
 The package has five layers, one folder each, and arrows point down only:
 
-- ``dolab.runtime``: Durable Object semantics on the virtual clock (``Lab``, ``DurableObject``, ...).
+- ``dolab.runtime``: Durable Object semantics on the virtual clock (``Lab``, ``DurableObject``, ``Agent``, ...).
 - ``dolab.sim``: the simulated world (``simulate``, ``Workload``, ``Network``, ``LatencyModel``, ...).
 - ``dolab.tools``: the real parts around the lab (``dolab export``, ``dolab check-port``).
 - ``dolab.lessons``: the experiments the chapters drive.
@@ -16,6 +16,7 @@ production by changing ``from dolab import DurableObject`` to ``from workers imp
 
 from __future__ import annotations
 
+from dolab.runtime.agent import Agent
 from dolab.runtime.cursor import SqlStorageCursor
 from dolab.runtime.errors import (
     ConfigError,
@@ -55,6 +56,7 @@ from dolab.sim.workload import Workload
 __version__ = "0.1.0"
 
 __all__ = [
+    "Agent",
     "ConfigError",
     "DolabError",
     "DurableObject",

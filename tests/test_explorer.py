@@ -6,11 +6,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from dolab import LabError
-from dolab.lessons.explorer import EXPLORER_DESIGNS, Scenario, explore, travel
+from dolab.lessons.explorer import EXPLORER_DESIGNS, Scenario, explore, first_clicks, travel
+from dolab.sim.geo import Geography
 from dolab.sim.pricing import Usage, bill
-from dolab.view.maps import links_of, plot_world_map
-from dolab.view.plots import plot_percentiles
-from dolab.view.report import bill_frame, cost_frame, quantiles, requests_frame
+from dolab.view.maps import great_circle, links_of, plot_world_map
+from dolab.view.plots import PERCENTILE_COLOURS, plot_percentiles, plot_waterfalls
+from dolab.view.report import bill_frame, cost_frame, cost_table, hops_frame, median_request, quantiles, requests_frame
 from dolab.view.widgets import latency_explorer
 
 
@@ -62,6 +63,37 @@ def test_bad_scenarios_are_refused() -> None:
         Scenario(user_region="atlantis")
     with pytest.raises(LabError, match="requests must be an int >= 10, got 3"):
         Scenario(requests=3)
+    with pytest.raises(LabError, match="ops must be an int >= 1"):
+        Scenario(ops=0)
+
+
+def test_a_run_lasts_requests_over_five_clicks_a_second() -> None:
+    run = explore(Scenario(requests=100, seed=1))
+    sent = [r.sent for r in run.traces["do-per-user"].requests]
+    assert run.scenario.seconds == 20.0
+    assert 15 < max(sent) - min(sent) <= 20  # the clicks arrive over the run's simulated seconds
+
+
+def test_new_users_pay_the_uniqueness_check_once_each(sydney: object) -> None:
+    new = explore(Scenario(user_region="australiaeast", db_region="eastus", ops=3, seed=1, new_users=True))
+    trace = new.traces["do-per-user"]
+    firsts = set(first_clicks(trace))
+    assert len(firsts) == len({r.user for r in trace.requests})
+    checked = {h.request for h in trace.hops if h.kind == "uniqueness"}
+    assert checked and checked <= firsts  # only first clicks (or clicks that overlap one) wait for the check
+    slow = [r.latency_ms for r in trace.requests if r.id in firsts]
+    assert min(slow) > 200  # a round trip to the farthest Durable Object region, from Sydney
+    assert p(new, "do-per-user") == pytest.approx(p(sydney, "do-per-user"), abs=1)  # the median is untouched
+    assert p(new, "do-per-user", "p95") > 200 > p(sydney, "do-per-user", "p95")
+    assert not any(h.kind == "uniqueness" for h in sydney.traces["do-per-user"].hops)  # type: ignore[attr-defined]
+
+
+def test_an_add_waits_for_its_followers_a_view_does_not(sydney: object) -> None:
+    trace = sydney.traces["do-per-user"]  # type: ignore[attr-defined]
+    held = {h.request: h.ms for h in trace.hops if h.kind == "replication"}
+    ops = {r.id: r.op for r in trace.requests}
+    assert held and {ops[i] for i in held} == {"add"}
+    assert all(10 < ms < 16 for ms in held.values())  # Sydney's third follower, ~12.6 ms away
 
 
 def test_the_object_stays_where_it_was_created_unless_hinted() -> None:
@@ -86,10 +118,51 @@ def test_the_cost_table_prices_each_design(sydney: object) -> None:
     assert table.iloc[-1]["item"] == "total" and table.iloc[-1]["cost_usd"] == pytest.approx(5.15)
 
 
-def test_charts_draw(sydney: object, tmp_path: object) -> None:
+def test_the_cost_table_is_narrow_and_lists_only_what_costs(sydney: object) -> None:
+    table = cost_table(sydney.traces)  # type: ignore[attr-defined]
+    assert list(table.columns) == list(EXPLORER_DESIGNS)  # one column per design: it fits a notebook
+    assert "SQLite rows read" not in table.index  # nothing to pay at this load: not listed
+    assert table.loc["Durable Object requests", "do-per-user"].startswith("$")
+    assert table.loc["database queries a month (not Cloudflare's bill)", "do-per-user"] == "0"
+
+
+def test_percentile_legend_has_one_colour_each_and_sits_outside(sydney: object) -> None:
     table = quantiles(requests_frame(list(sydney.traces.values())))  # type: ignore[attr-defined]
-    fig = plot_percentiles(table, {"db": 470.0})
+    fig = plot_percentiles(table, {"db": 470.0, "object": 0.0})
     assert isinstance(fig, Figure) and fig.axes[0].get_xlim()[1] > table["p99"].max()
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 2  # outside the axes: no line crosses them
+    swatches = {text.get_text(): handle.get_facecolor() for text, handle in
+                zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles, strict=True)}
+    assert set(swatches) == set(PERCENTILE_COLOURS) and len({tuple(c) for c in swatches.values()}) == 3
+    drawn = [line for line in fig.axes[0].lines if len(line.get_xdata())]
+    assert [line.get_xdata()[0] for line in drawn] == [470.0]  # the 0 ms bound is not an invisible line
+    assert "~0 ms" in " ".join(t.get_text() for t in fig.legends[1].get_texts())  # said, not drawn at 0
+
+
+def test_waterfalls_share_one_time_axis(sydney: object) -> None:
+    db, do = sydney.traces["external-db"], sydney.traces["do-per-user"]  # type: ignore[attr-defined]
+    fig = plot_waterfalls([("db", hops_frame(db), median_request(db)), ("do", hops_frame(do), median_request(do))])
+    top, bottom = fig.axes
+    assert top.get_xlim() == bottom.get_xlim() and top.get_xlim()[1] > 600
+
+
+def test_map_lines_follow_great_circles() -> None:
+    geo = Geography.load()
+    virginia, tokyo = geo.region("eastus"), geo.region("japaneast")
+    pieces = great_circle(virginia.lon, virginia.lat, tokyo.lon, tokyo.lat)
+    lats = [lat for _, part in pieces for lat in part]
+    assert max(lats) > 60  # over Canada and Alaska, not across Africa
+    assert len(pieces) == 2  # cut where it crosses the date line
+    assert all(max(lons) - min(lons) < 180 for lons, _ in pieces)
+
+
+def test_a_map_legend_lists_only_what_it_draws(sydney: object) -> None:
+    fig = plot_world_map(links_of(sydney.traces["external-db"].requests, "eastus"), db_region="eastus")  # type: ignore[attr-defined]
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["users (size: requests)", "database"]
+
+
+def test_charts_draw(sydney: object, tmp_path: object) -> None:
     trace = sydney.traces["do-per-user"]  # type: ignore[attr-defined]
     links = links_of(trace.requests)
     assert links == {("australiaeast", "australiaeast"): len(trace.requests)}
@@ -109,3 +182,6 @@ def test_the_explorer_widget_redraws_on_every_control() -> None:
     panel.db.value = "westeurope"
     assert panel.result.scenario.db_region == "westeurope"
     assert p(panel.result, "external-db") < 100  # the database is now next door
+    panel.new_users.value = True
+    assert panel.result.scenario.new_users and "new users" in panel.status.value
+    assert p(panel.result, "do-per-user", "p99") > 150  # a first click waited for the uniqueness check

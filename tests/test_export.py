@@ -220,21 +220,27 @@ def test_a_chapter_exports_and_runs(tmp_path: Path, as_workers: None) -> None:
 
 
 def test_chapter_notebooks_export_when_portable(tmp_path: Path, validator: Any) -> None:
-    """Every chapter whose classes check clean exports to a valid project; the others are refused."""
+    """Every chapter whose classes check clean exports to a valid project; the others are refused.
+    A project imports only SDK names, JS globals and the standard library, or a package check-port
+    warned about (chapter 11's ``pycrdt``: the learner adds it to dependencies if Python Workers can
+    install it)."""
     exported = []
     for path in NOTEBOOKS:
         try:
             program = build(load(str(path)))
         except NoClassesError:
             continue
-        if errors(check(program)):
+        findings = check(program)
+        warned = {f.message.split("`")[1] for f in findings if f.rule == "package-import"}
+        if errors(findings):
             with pytest.raises(ExportError) as refused:
                 render(program)
             assert refused.value.findings and f"{path}#cell" in str(refused.value)
             continue
         files, config = export(path, tmp_path / path.stem)
         assert schema_errors(validator, config) == [], path.name
-        assert import_problems(files["src/entry.py"]) == [], path.name
+        unwarned = [m for m in import_problems(files["src/entry.py"]) if m.split(".")[0] not in warned]
+        assert unwarned == [], path.name
         exported.append(path.name)
     print("exported:", exported)
     assert "00_welcome.ipynb" in exported  # a chapter that ports today, so this loop is not empty

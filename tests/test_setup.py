@@ -231,6 +231,11 @@ def test_dev_lab_starts_jupyterlab_without_a_display(tmp_path: Path) -> None:
             token = url.split("token=", 1)[1]
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=10) as r:
                 assert r.status == 200 and "started" in json.load(r)
+            notification = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification"
+            with urllib.request.urlopen(f"{notification}?token={token}", timeout=10) as r:
+                defaults = json.load(r)["schema"]["properties"]  # overrides.json sets the defaults
+            assert defaults["fetchNews"]["default"] == "false", "no Jupyter news toast over the chapters"
+            assert defaults["checkForUpdates"]["default"] is False
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=wrong{token}", timeout=10)
             assert refused.value.code == 403
@@ -244,6 +249,19 @@ def test_dev_lab_starts_jupyterlab_without_a_display(tmp_path: Path) -> None:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_lab_overrides_add_dolab_defaults_and_keep_the_learners(tmp_path: Path) -> None:
+    plugin = "@jupyterlab/apputils-extension:notification"
+    assert dev.lab_overrides({})[plugin] == {"fetchNews": "false", "checkForUpdates": False}
+    mine = {plugin: {"fetchNews": "true"}, "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+    merged = dev.lab_overrides(mine)
+    assert merged[plugin] == {"fetchNews": "true", "checkForUpdates": False}, "a setting already there is kept"
+    assert merged["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    path = dev.write_lab_overrides(tmp_path)
+    assert path == tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.write_text("{not json")
+    assert json.loads(dev.write_lab_overrides(tmp_path).read_text())[plugin]["fetchNews"] == "false"
 
 
 # --- the git filter and resetting a chapter ---------------------------------------------------------------

@@ -6,6 +6,12 @@ plus the physics bounds for the distances involved. :func:`travel` follows one u
 their Durable Object at home and then sends requests from somewhere else: the object stays put.
 Every number comes from a seeded run; :func:`explore` results are cached, so a widget can ask
 again for free.
+
+A scenario's run lasts ``requests / 5`` seconds of simulated time (5 clicks a second from all its
+users together). With ``new_users=True`` every user is new: the first click to each user's
+named object waits for Cloudflare's global uniqueness check (:mod:`dolab.sim.network`); by
+default the users came before and their objects exist. Writes to a Durable Object wait, before
+the reply leaves, for the storage followers to confirm them (the ``replication`` hop).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dolab.sim.trace import RequestRecord, Trace
 from dolab.sim.workload import Workload
 
 EXPLORER_DESIGNS = ("external-db", "cached-db", "do-per-user")
+RATE = 5.0  # clicks a second, from all the scenario's users together
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Scenario:
     users: int = 20
     requests: int = 300
     seed: int = 0
+    new_users: bool = False
 
     def __post_init__(self) -> None:
         geo = Geography.load()
@@ -43,6 +51,13 @@ class Scenario:
         geo.region(self.db_region)
         if not isinstance(self.requests, int) or self.requests < 10:
             raise ConfigError(f"requests must be an int >= 10, got {self.requests!r}")
+        if not isinstance(self.ops, int) or isinstance(self.ops, bool) or self.ops < 1:
+            raise ConfigError(f"ops must be an int >= 1 (storage operations per click), got {self.ops!r}")
+
+    @property
+    def seconds(self) -> float:
+        """How long the run lasts, in simulated seconds: ``requests`` clicks at 5 a second."""
+        return self.requests / RATE
 
 
 @dataclass
@@ -60,9 +75,10 @@ class Exploration:
 def explore(scenario: Scenario) -> Exploration:
     """Run the three designs on the same users and clicks; results are cached per scenario."""
     s = scenario
-    workload = Workload(users=s.users, regions=s.user_region, rate=5.0, duration=s.requests / 5.0, ops=s.ops,
+    workload = Workload(users=s.users, regions=s.user_region, rate=RATE, duration=s.seconds, ops=s.ops,
                         mix={"add": 0.3, "view": 0.7}, skus=3)
-    traces = {d: simulate(d, workload, seed=s.seed, db_region=s.db_region) for d in EXPLORER_DESIGNS}
+    traces = {d: simulate(d, workload, seed=s.seed, db_region=s.db_region, new_users=s.new_users)
+              for d in EXPLORER_DESIGNS}
     geo, latency = Geography.load(), LatencyModel()
     do_regions = {r.target_region for r in traces["do-per-user"].requests if r.target_region}
     do_region = min(do_regions) if do_regions else s.user_region
@@ -73,6 +89,17 @@ def explore(scenario: Scenario) -> Exploration:
         rtt_ms={"database": latency.rtt_ms(geo, s.user_region, s.db_region),
                 "durable object": latency.rtt_ms(geo, s.user_region, do_region)},
     )
+
+
+def first_clicks(trace: Trace) -> list[int]:
+    """The request ids of each user's first click in ``trace``, in the order they were sent."""
+    seen: set[str] = set()
+    firsts = []
+    for r in sorted(trace.requests, key=lambda r: (r.sent, r.id)):
+        if r.user not in seen:
+            seen.add(r.user)
+            firsts.append(r.id)
+    return firsts
 
 
 def travel(home: str, away: str, *, hint: str | None = None, requests: int = 20, seed: int = 0,

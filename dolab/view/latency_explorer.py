@@ -36,21 +36,32 @@ class LatencyExplorer:
                                             style={**style, "button_width": "110px"})
         self.ops = widgets.IntSlider(value=s.ops, min=1, max=8, description="Storage ops", continuous_update=False,
                                      style=style)
+        self.new_users = widgets.Checkbox(value=s.new_users, description="new users: each one's first click "
+                                          "waits for the uniqueness check", indent=False,
+                                          layout=widgets.Layout(width="440px", margin="0 0 0 104px"))
+        self.status = widgets.HTML()
         self.summary = widgets.HTML()
         # Natural size: stretched to the panel's width the PNG's text would blur.
         self.waterfall = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
         self.base = s
-        for control in (self.user, self.db, self.design, self.ops):
+        self.controls = (self.user, self.db, self.design, self.ops, self.new_users)
+        for control in self.controls:
             control.observe(lambda _: self.update(), names="value")
-        self.widget = widgets.VBox([self.user, self.db, self.design, self.ops, self.summary, self.waterfall],
+        self.widget = widgets.VBox([*self.controls, self.status, self.summary, self.waterfall],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("latency-explorer")
+        self.status.add_class("explorer-status")
+        self.summary.add_class("explorer-summary")
         self.result = self.update()
 
     def update(self) -> Exploration:
         """Run (or fetch from the cache) the chosen scenario and redraw."""
         s = Scenario(user_region=self.user.value, db_region=self.db.value, ops=self.ops.value,
-                     users=self.base.users, requests=self.base.requests, seed=self.base.seed)
+                     users=self.base.users, requests=self.base.requests, seed=self.base.seed,
+                     new_users=self.new_users.value)
+        # A run not cached yet takes about a second: say so at once (the message goes out now,
+        # before the work), so the old numbers are not read as the new ones.
+        self.status.value = "<b>running the three designs…</b> (the numbers below are the previous choice's)"
         result = explore(s)
         table = quantiles(requests_frame(list(result.traces.values()))).loc[list(EXPLORER_DESIGNS)]
         self.summary.value = _latency_table(table) + _bound_note(result)
@@ -59,6 +70,8 @@ class LatencyExplorer:
         ms = next(r.latency_ms for r in trace.requests if r.id == request)
         title = f"{self.design.value}: the median request, {ms:.0f} ms"
         self.waterfall.value = _png(plot_waterfall(hops_frame(trace), request, title=title))
+        self.status.value = (f"{len(trace.requests)} clicks from {s.users} {'new' if s.new_users else 'returning'} "
+                             f"users in {s.user_region}, over {s.seconds:.0f} s of simulated time")
         self.result = result
         return result
 

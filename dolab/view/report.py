@@ -2,11 +2,13 @@
 
 ``requests_frame`` has one row per request, ``hops_frame`` one row per hop; ``quantiles`` gives
 latency at {0, 0.5, 0.95, 0.99, 1} and ``throughput`` completed requests per time window;
-``bill_frame`` and ``cost_frame`` show the cost meter's answers (:mod:`dolab.sim.pricing`).
+``bill_frame``, ``cost_frame`` and ``cost_table`` show the cost meter's answers (:mod:`dolab.sim.pricing`);
+``progress_bar`` reports a long run's progress in one line.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -107,23 +109,58 @@ def cost_frame(traces: Mapping[str, Trace], rounding: str = "exact") -> pd.DataF
     return pd.DataFrame(rows).set_index("design")
 
 
-def progress_bar(desc: str = "simulating") -> Callable[[int, int, str], None]:
-    """A tqdm bar (a widget in JupyterLab, text elsewhere) for :mod:`dolab.lessons.sweep`'s ``progress``."""
-    from tqdm.auto import tqdm
+ITEM_NAMES = {"minimum": "Workers Paid minimum", "do_requests": "Durable Object requests",
+              "do_duration": "Durable Object duration", "do_rows_read": "SQLite rows read",
+              "do_rows_written": "SQLite rows written", "do_storage": "stored data",
+              "worker_requests": "Worker requests", "total_usd": "total"}
 
-    bar: Any = None
-    closed = False
+
+def cost_table(traces: Mapping[str, Trace]) -> pd.DataFrame:
+    """:func:`cost_frame` for reading: one column per design (narrow enough for a notebook), one row
+    per line item that costs something in some design, the total, and the database's queries a month
+    (billed by its own provider, not by Cloudflare). Amounts are text: ``$5.00``, ``36,936,000``."""
+    costs = cost_frame(traces)
+    queries = costs.pop("db_queries_per_month")
+    billed = costs.loc[:, (costs.round(2) != 0).any()]
+    table = billed.T.map(lambda usd: f"${usd:,.2f}")
+    table.index = [ITEM_NAMES.get(item, item) for item in table.index]
+    table.loc["database queries a month (not Cloudflare's bill)"] = [f"{q:,.0f}" for q in queries]
+    table.index.name = "US$ a month"
+    return table
+
+
+def progress_bar(desc: str = "simulating") -> Callable[[int, int, str], None]:
+    """A progress line for :mod:`dolab.lessons.sweep`'s ``progress``, updated in place while it runs.
+
+    It ends saying what ran and how long it took, and that last line is what a saved notebook keeps:
+    a tqdm widget would show its first state (0 %) in every static render. Updates are sent at most
+    four times a second. Outside a notebook each update is printed as a line.
+    """
+    from IPython import get_ipython
+    from IPython.display import Pretty, display
+
+    handle: Any = None
+    started = last = 0.0
+
+    def show(text: str) -> None:
+        nonlocal handle
+        if get_ipython() is None:  # type: ignore[no-untyped-call]  # a script: one line per update
+            print(text)
+        elif handle is None:
+            handle = display(Pretty(text), display_id=True)  # type: ignore[no-untyped-call]
+        else:
+            handle.update(Pretty(text))  # type: ignore[no-untyped-call]
 
     def update(done: int, total: int, label: str) -> None:
-        nonlocal bar, closed
-        if closed:
-            return
-        if bar is None:
-            bar = tqdm(total=total, desc=desc)
-        bar.n = done
-        bar.set_postfix_str(label, refresh=True)
+        nonlocal started, last
+        now = time.monotonic()
+        if not started:
+            started = last = now
+            show(f"{desc}: starting…")
         if done >= total:
-            bar.close()
-            closed = True
+            show(f"{desc}: done, {now - started:.1f} s")
+        elif now - last >= 0.25:
+            last = now
+            show(f"{desc}: {100 * done / max(total, 1):.0f} % ({label})")
 
     return update

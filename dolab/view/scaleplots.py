@@ -2,7 +2,8 @@
 
 Each takes plain rows or samples from :mod:`dolab.lessons.sweep` (or a DataFrame of them) and returns a
 ``Figure``. Colours follow :data:`dolab.view.plots.DESIGN_COLOURS`; axes say their units; user counts
-are on log scales because they span five orders of magnitude.
+are on log scales because they span five orders of magnitude, with ticks written as plain numbers
+(1,000, not 10³). The hot-key chart is linear: its bars compare amounts.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from dolab.view.plots import _colour
 
 STATE_COLOURS = {"objects_active": "#0072B2", "objects_hibernated": "#009E73", "objects_evicted": "#E69F00"}
 STATE_LABELS = {"objects_active": "in memory", "objects_hibernated": "hibernated", "objects_evicted": "evicted"}
+
+
+PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")
+
+
+def _plain_log(ax: Any, axes: str = "xy") -> None:
+    """Log scale on ``axes``, ticks as plain numbers (1, 10, 100, 1,000)."""
+    for name in axes:
+        getattr(ax, f"set_{name}scale")("log")
+        getattr(ax, f"{name}axis").set_major_formatter(PLAIN)
 
 
 def _frame(rows: Any) -> pd.DataFrame:
@@ -35,8 +47,7 @@ def plot_scaling(rows: Any) -> Figure:
         left.plot(part["users"], part["p99_ms"], "s--", color=colour, alpha=0.7, label=f"{design} p99")
         right.plot(part["offered_per_s"], part["served_per_s"], "o-", color=colour, label=str(design))
     for ax in (left, right):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _plain_log(ax)
         ax.grid(alpha=0.3, which="both")
     left.set_xlabel("users (each sends 0.1 requests/s on average)")
     left.set_ylabel("latency, ms (simulated)")
@@ -82,7 +93,7 @@ def plot_lifecycle(run: Any, traffic_ends: float | None = None, title: str = "")
     samples: Iterable[Any] = getattr(run, "samples", run)
     frame = pd.DataFrame([{"t": s.t, "name": s.name, "value": s.value} for s in samples])
     wide = frame.pivot_table(index="t", columns="name", values="value", aggfunc="last").fillna(0)
-    names = [n for n in STATE_COLOURS if n in wide.columns]
+    names = [n for n in STATE_COLOURS if n in wide.columns and wide[n].max() > 0]  # the legend: only what is drawn
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     ax.stackplot(wide.index, [wide[n] for n in names], colors=[STATE_COLOURS[n] for n in names],
                  labels=[STATE_LABELS[n] for n in names], alpha=0.85)
@@ -103,28 +114,30 @@ def plot_lifecycle(run: Any, traffic_ends: float | None = None, title: str = "")
 
 
 def plot_hot_keys(results: Sequence[dict[str, Any]]) -> Figure:
-    """Left: the 20 busiest users' request counts per skew. Right: p99 of the busiest object."""
+    """Left: the 20 busiest users' shares of all requests, per skew. Right: p99 of the busiest user's
+    requests, per skew, with the load on that user's object written above each bar. Linear axes."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     palette = ["#56B4E9", "#0072B2", "#E69F00", "#D55E00", "#CC79A7", "#000000"]
     for i, r in enumerate(results):
-        left.plot(range(1, len(r["top"]) + 1), r["top"], "o-", markersize=3, color=palette[i % len(palette)],
+        shares = [100 * count / r["requests"] for count in r["top"]]
+        left.plot(range(1, len(shares) + 1), shares, "o-", markersize=3, color=palette[i % len(palette)],
                   label=f"zipf {r['zipf']:g}")
-    left.set_yscale("log")
+    left.set_xticks([1, 5, 10, 15, 20])
     left.set_xlabel("user rank (1 = busiest)")
-    left.set_ylabel("requests in the run")
+    left.set_ylabel("share of all requests, %")
     left.set_title("Skew: a few users send most requests")
     left.legend(fontsize=8)
-    left.grid(alpha=0.3, which="both")
-    zipfs = [f"{r['zipf']:g}" for r in results]
-    right.bar(zipfs, [r["busiest_p99_ms"] for r in results], color="#0072B2")
+    left.grid(alpha=0.3)
+    zipfs = [f"zipf {r['zipf']:g}" for r in results]
+    right.bar(zipfs, [r["busiest_p99_ms"] for r in results], color=[palette[i % len(palette)]
+                                                                     for i in range(len(results))])
     for x, r in enumerate(results):
-        right.annotate(f"{r['busiest_per_s']:.0f} req/s", (x, r["busiest_p99_ms"]), ha="center",
-                       xytext=(0, 3), textcoords="offset points", fontsize=8)
-    right.set_yscale("log")
-    right.set_xlabel("zipf skew")
-    right.set_ylabel("p99 latency of the busiest user, ms")
-    right.set_title("One hot object saturates at ~1,000 req/s")
-    right.grid(axis="y", alpha=0.3, which="both")
+        right.annotate(f"{r['busiest_p99_ms']:,.0f} ms\n({r['busiest_per_s']:,.0f} requests/s to its object)",
+                       (x, r["busiest_p99_ms"]), ha="center", xytext=(0, 3), textcoords="offset points", fontsize=8)
+    right.set_ylim(0, max((r["busiest_p99_ms"] for r in results), default=1) * 1.3)
+    right.set_ylabel("p99 of the busiest user's requests, ms")
+    right.set_title("The busiest user's p99")
+    right.grid(axis="y", alpha=0.3)
     plt.close(fig)
     return fig
 
@@ -138,8 +151,7 @@ def plot_costs(rows: Any) -> Figure:
         # Two designs can cost the same (same requests, same rows): distinct dashes keep both visible.
         ax.plot(part["users"], part["cost_per_month_usd"], ("o-", "s--", "^:")[i % 3], color=_colour(str(design), i),
                 label=str(design), linewidth=2 if i == 0 else 1.5, markersize=7 - 2 * (i % 3))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _plain_log(ax)
     ax.set_xlabel("users (each sends 0.1 requests/s on average)")
     ax.set_ylabel("US$ per 30-day month")
     ax.set_title("What Cloudflare would bill (external database's own bill not included)")

@@ -1,7 +1,10 @@
-"""Chapter 04's latency explorer in a real JupyterLab and a real Chromium, changed as a learner changes it.
+"""Chapter 04 in a real JupyterLab and a real Chromium: its charts, its tables, its checks, and the latency
+explorer changed as a learner changes it.
 
 Choices go browser → kernel → browser: moving the database next to the Sydney users makes the external
-database's p50 collapse in the summary table, and picking another design redraws the waterfall.
+database's p50 collapse in the summary table, picking another design redraws the waterfall, and ticking
+"new users" makes the object's p99 pay the first-use check. Every chart, the cost table (which must fit
+the page) and each shipped exercise's ✗ are screenshot to ``test-output/browser/<test>/``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,45 @@ _P50_BELOW = """([explorer, limit]) => {
 }"""
 
 
+# The object's p99, once it is above ``limit``.
+_DO_P99_ABOVE = """([explorer, limit]) => {
+    const row = [...explorer.querySelectorAll('table.latency-table tr')]
+        .find(tr => tr.cells[0] && tr.cells[0].textContent.trim() === 'do-per-user');
+    const p99 = row ? Number(row.cells[3].textContent.replace(/,/g, '')) : NaN;
+    return p99 > limit ? p99 : null;
+}"""
+
+CHARTS = ["04_percentiles", "04_waterfalls", "04_first_click", "04_map_database", "04_map_objects"]
+
+
+def _look_at_the_chapter(page: Any, output_dir: Path, phase: Any) -> None:
+    """Screenshot every chart, the cost table and each check; the cost table must fit its output area."""
+    from playwright.sync_api import expect
+
+    images = page.locator(".jp-Notebook .jp-RenderedImage img")
+    expect(images, "the chapter's charts (the explorer's waterfall is a widget, not counted)").to_have_count(
+        len(CHARTS))
+    for i, name in enumerate(CHARTS):
+        images.nth(i).scroll_into_view_if_needed()
+        images.nth(i).screenshot(path=output_dir / f"{name}.png")
+    costs = page.locator(".jp-Notebook table.dataframe", has_text="Workers Paid minimum")
+    expect(costs).to_have_count(1)
+    costs.scroll_into_view_if_needed()
+    fits = costs.evaluate("""t => {
+        const area = t.closest('.jp-OutputArea-output');
+        return {table: Math.round(t.getBoundingClientRect().width), area: Math.round(area.clientWidth)};
+    }""")
+    assert fits["table"] <= fits["area"], f"the cost table overflows its output area: {fits}"
+    costs.screenshot(path=output_dir / "04_cost_table.png")
+    for number in ("1", "2", "3"):
+        line = page.locator(".jp-OutputArea-output", has_text=f"✗ Exercise {number} ·")
+        expect(line, f"exercise {number} ships unsolved: its check says ✗").to_have_count(1)
+        line.scroll_into_view_if_needed()
+        line.screenshot(path=output_dir / f"04_check_{number}.png")
+    expect(page.locator(".jp-Notebook mjx-container"), "no prose typeset as math").to_have_count(0)
+    phase(f"charts, cost table ({fits}) and checks screenshot")
+
+
 def test_latency_explorer_moves_the_database_and_redraws_the_waterfall(
     jupyter_lab: JupyterLab, page: Any, output_dir: Path
 ) -> None:
@@ -69,7 +111,7 @@ def test_latency_explorer_moves_the_database_and_redraws_the_waterfall(
         explorer = page.locator(".jp-OutputArea-output .latency-explorer")
         expect(explorer, "chapter 04 shows exactly one latency explorer").to_have_count(1)
         explorer.scroll_into_view_if_needed()
-        summary = explorer.locator(".widget-html")
+        summary = explorer.locator(".explorer-summary")
         expect(summary).to_contain_text("3 round trips australiaeast ⇄ eastus cannot take less than")
         handle = explorer.element_handle()
         first = page.wait_for_function(_WATERFALL, arg=[handle, ""]).json_value()
@@ -102,6 +144,14 @@ def test_latency_explorer_moves_the_database_and_redraws_the_waterfall(
 
         explorer.screenshot(path=after_shot)
         print(f"explorer after: {after_shot}")
+
+        explorer.get_by_text("new users: each one's first click").click()
+        page.wait_for_function(_DO_P99_ABOVE, arg=[handle, 150])
+        expect(explorer.locator(".explorer-status")).to_contain_text("new users in australiaeast")
+        explorer.screenshot(path=output_dir / "04_explorer_new_users.png")
+        phase("new users: the object's p99 pays the uniqueness check")
+
+        _look_at_the_chapter(page, output_dir, phase)
     finally:
         page.screenshot(path=full_page, full_page=True)
         print(f"full-page screenshot: {full_page}")
