@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from threading import get_ident
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -149,7 +150,7 @@ class Engine:
 
     def enter(self, coro: Coroutine[Any, Any, T]) -> Any:
         """Hand ``coro`` to the lab: as is on the lab thread, wrapped for the outside world."""
-        if self.thread.on_lab_thread():
+        if get_ident() == self.thread._ident:  # self.thread.on_lab_thread(), inlined: once per call
             return coro
         return PendingCall(self, coro)
 

@@ -69,9 +69,11 @@ class Lifecycle:
         host.idle_epoch += 1  # any earlier timer of this object is now stale
         engine = self.engine
         now = engine.loop.vnow
-        if host.hibernatable():
+        if not host.background and not host.standard_sockets:  # host.hibernatable(), inlined
             # An idle object that could hibernate is not billed, even before it does.
-            self.stop_billing(host)
+            if host.billing_since is not None:  # self.stop_billing(host), inlined
+                engine.counters.active_seconds += now - host.billing_since
+                host.billing_since = None
             deadline = now + engine.hibernate_after
             idle = self.idle
             idle[host] = (deadline, host.idle_epoch)

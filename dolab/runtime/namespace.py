@@ -249,10 +249,10 @@ class DurableObjectStub:
                 # A named object's global uniqueness check: the first request pays it, and any
                 # request that arrives while it runs waits for it too.
                 await network.first_use(src, dst, (ns.binding, self.id._raw))
-        if ns.hosts.get(self.id._raw) is not host:
-            # It went cold while the call was on its way (idle for 10 s, it hibernated during the
-            # transit): the call wakes it again from what it stored, never the stale host.
-            host = ns.host(self.id)
+            if ns.hosts.get(self.id._raw) is not host:
+                # It went cold while the call was on its way (idle for 10 s, it hibernated during
+                # the transit): the call wakes it again from what it stored, never the stale host.
+                host = ns.host(self.id)
         try:
             result = await host.call(kind, name, args, kwargs)
         except ResetError as exc:

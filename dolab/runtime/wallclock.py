@@ -119,6 +119,7 @@ lab_datetime_module = _LabDatetimeModule("datetime", _dt.__doc__)
 lab_datetime_module.datetime = LabDatetime  # type: ignore[attr-defined]
 lab_datetime_module.date = LabDate  # type: ignore[attr-defined]
 _STAND_INS: dict[int, object] = {id(_dt): lab_datetime_module, id(_dt.datetime): LabDatetime, id(_dt.date): LabDate}
+STAND_INS = _STAND_INS  # read on every call by the host (needs_adopting, inlined)
 
 
 _adopted: set[int] = set()  # ids of the namespaces of modules that define a lab's classes
