@@ -184,3 +184,40 @@ def test_auto_response_getters_and_removal() -> None:
         client.send("ping")
         lab.advance(0.1)
         assert client.received == ["pong", "object saw ping"]  # no auto-response any more
+
+
+def test_messages_on_one_socket_arrive_in_the_order_sent_whatever_the_jitter() -> None:
+    """A WebSocket is one ordered stream: jittered transit times must not reorder its messages."""
+    from dolab.runtime.context import current_region
+    from dolab.sim.network import Network
+
+    class Log(DurableObject):
+        async def fetch(self, request: Any) -> Response:
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            return Response(None, status=101, web_socket=client)
+
+        async def webSocketMessage(self, ws: Any, message: Any) -> None:
+            await self.ctx.storage.put(f"{await self.ctx.storage.get('n') or 0:04}", message)
+            await self.ctx.storage.put("n", (await self.ctx.storage.get("n") or 0) + 1)
+
+        async def log(self) -> list[str]:
+            return [v for k, v in (await self.ctx.storage.list()).items() if k != "n"]
+
+    for seed in range(3):
+        with Lab(durable_objects={"LOG": Log}, network=Network(first_use=False), seed=seed) as lab:
+            stub = lab.env.LOG.getByName("doc", {"locationHint": "wnam"})
+
+            async def open_and_send() -> Any:
+                token = current_region.set("australiaeast")  # a far client: a wide spread of transit times
+                try:
+                    ws = (await stub.fetch("https://doc/ws")).webSocket
+                    for i in range(60):
+                        ws.send(f"m{i:02}")
+                    return ws
+                finally:
+                    current_region.reset(token)
+
+            lab.run(open_and_send())
+            lab.advance(5)
+            assert lab.run(stub.log()) == [f"m{i:02}" for i in range(60)], f"seed {seed}: reordered"

@@ -123,7 +123,7 @@ class OrderedEditor(Editor):
 
     def _flush(self) -> None:
         if self.ws is None or not self.joined or self.inflight is not None or not self.buffer:
-            return  # not before the history: a message may overtake it, and edits wait for it
+            return  # edits are made against the history: none is sent before it has arrived
         self.inflight, self.buffer = self.buffer, []
         self.seq += 1
         self.send(json.dumps({"type": "edit", "base": self.version, "seq": self.seq, "ops": self.inflight}))

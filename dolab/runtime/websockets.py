@@ -207,6 +207,7 @@ class SocketHub:
         self.by_object: dict[tuple[str, bytes], list[WebSocket]] = {}
         self.messages = 0
         self.auto_responses = 0
+        self._in_flight: dict[WebSocket, asyncio.Future[None]] = {}  # each end's latest message, until it lands
 
     def accept(self, host: ObjectHost, ws: WebSocket, tags: list[str] | None) -> None:
         if ws.standard:
@@ -230,9 +231,32 @@ class SocketHub:
     def deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
         # A message in flight belongs to no object: sending one must not count as a task of the
         # sender's (which would keep it from hibernating, or reset its idle clock when it lands).
-        _outside_objects().run(self.engine.loop.create_task, self._deliver(sender, target, message, region))
+        # One socket is one ordered stream (TCP under it): a message never overtakes the one sent
+        # before it, however the network's jitter draws their transit times. Each delivery waits for
+        # its predecessor on the same end to land.
+        previous = self._in_flight.get(sender)
+        landed: asyncio.Future[None] = self.engine.loop.create_future()
+        self._in_flight[sender] = landed
+        _outside_objects().run(
+            self.engine.loop.create_task, self._deliver(sender, target, message, region, previous, landed)
+        )
 
-    async def _deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None) -> None:
+    async def _deliver(self, sender: WebSocket, target: WebSocket, message: Any, region: str | None,
+                       previous: asyncio.Future[None] | None = None,
+                       landed: asyncio.Future[None] | None = None) -> None:
+        try:
+            await self._travel(sender, target, region)
+            if previous is not None and not previous.done():
+                await asyncio.shield(previous)  # head-of-line: the earlier message lands first
+        finally:
+            if landed is not None:
+                if not landed.done():
+                    landed.set_result(None)
+                if self._in_flight.get(sender) is landed:
+                    del self._in_flight[sender]
+        await self._arrived(sender, target, message)
+
+    async def _travel(self, sender: WebSocket, target: WebSocket, region: str | None) -> None:
         network = self.engine.network
         src = sender.region or region
         dst = target.region or region
@@ -245,6 +269,8 @@ class SocketHub:
             await network.transit(src, dst, "network", "websocket")
             if hops and mile:
                 await network.transit(dst, dst, "last_mile", "websocket", rtt_ms=mile * hops)
+
+    async def _arrived(self, sender: WebSocket, target: WebSocket, message: Any) -> None:
         if target.readyState != OPEN:
             return
         if target.is_client:
