@@ -208,7 +208,7 @@ def test_messages_on_one_socket_arrive_in_the_order_sent_whatever_the_jitter() -
         with Lab(durable_objects={"LOG": Log}, network=Network(first_use=False), seed=seed) as lab:
             stub = lab.env.LOG.getByName("doc", {"locationHint": "wnam"})
 
-            async def open_and_send() -> Any:
+            async def open_and_send(stub: Any = stub) -> Any:
                 token = current_region.set("australiaeast")  # a far client: a wide spread of transit times
                 try:
                     ws = (await stub.fetch("https://doc/ws")).webSocket
