@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from dolab import DurableObject, Lab, Response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One fresh folder of simulation results per test session (dolab.lessons.sweep's DOLAB_CACHE_DIR):
+    a chapter executed as shipped, with its solutions and in the browser simulates its sweep once.
+    Fresh each session, so a result is never older than the code under test. The notebook kernels and
+    JupyterLab inherit the variable."""
+    previous = os.environ.get("DOLAB_CACHE_DIR")
+    os.environ["DOLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("results"))
+    yield
+    if previous is None:
+        del os.environ["DOLAB_CACHE_DIR"]
+    else:
+        os.environ["DOLAB_CACHE_DIR"] = previous
 
 
 class Counter(DurableObject):

@@ -17,8 +17,9 @@ SMALL = {"users": (10, 300), "min_requests": 200, "duration": 2.0, "seed": 4}
 
 
 def fresh(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
-    """A sweep computed now (not taken from the cache of an earlier one)."""
+    """A sweep computed now (not taken from the cache of an earlier one, in memory or in a folder)."""
     monkeypatch.setattr(sweep_module, "_CACHE", {})
+    monkeypatch.delenv("DOLAB_CACHE_DIR", raising=False)
     return scale_sweep(**{**SMALL, **kw})
 
 
@@ -67,3 +68,26 @@ def test_duration_and_its_older_name() -> None:
         scale_sweep((40,), min_duration=3.0, duration=4.0)
     with pytest.raises(LabError, match="duration must be > 0"):
         scale_sweep((40,), duration=0)
+
+
+def test_a_results_folder_is_shared_by_processes_and_still_ends_the_progress_line(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, serial: Any
+) -> None:
+    monkeypatch.setenv("DOLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(sweep_module, "_CACHE", {})
+    first = scale_sweep(**SMALL, executor="serial")
+    assert first.rows == serial.rows and len(list(tmp_path.glob("*.pickle"))) == 1
+    # Another process (here: an empty in-memory cache) reads the file instead of simulating again.
+    monkeypatch.setattr(sweep_module, "_CACHE", {})
+
+    def no_simulation(*args: Any, **kw: Any) -> Any:
+        raise AssertionError("simulated again although the folder holds the answer")
+
+    monkeypatch.setattr(sweep_module, "run_point", no_simulation)
+    seen: list[tuple[int, int, str]] = []
+    again = scale_sweep(**SMALL, progress=lambda *a: seen.append(a))
+    assert again.rows == serial.rows and again.samples == serial.samples
+    assert seen == [(6, 6, "done (kept from an earlier run)")], "a progress line still ends saying done"
+    # A different argument is a different key: it must simulate (and here it cannot).
+    with pytest.raises(AssertionError, match="simulated again"):
+        scale_sweep(**{**SMALL, "seed": 9}, executor="serial")

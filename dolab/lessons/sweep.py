@@ -6,19 +6,26 @@ presentation layer can chart them. Load grows with the users: each user sends ``
 requests a second on average. :func:`hot_keys` shows Zipf skew concentrating load on a single
 object, and :func:`lifecycle` follows many objects through active, hibernated and evicted.
 
-Results are cached in memory by their arguments: re-running a notebook cell is instant.
+Results are cached in memory by their arguments: re-running a notebook cell is instant. With
+``DOLAB_CACHE_DIR`` set to a folder, they are also kept there as files, shared by the processes that
+run while it is set (the test suite gives each of its sessions a fresh one, so a chapter executed
+as shipped, with its solutions and in the browser simulates its sweep once). The key is the
+arguments, not the code: never keep such a folder across changes to dolab.
 ``progress`` is any callable taking (points done, points total, label) — the notebooks pass a
-tqdm bar; this module does not import it.
+progress line; this module does not draw it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from dolab.runtime.errors import ConfigError
@@ -104,10 +111,28 @@ def _fraction(progress: Progress | None, label: str) -> Callable[[float], None] 
 
 
 def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per ``key`` in this process (the notebooks' re-run-is-instant cache)."""
+    """``compute()`` once per ``key`` in this process (the notebooks' re-run-is-instant cache), and
+    once per ``key`` in all processes sharing ``DOLAB_CACHE_DIR`` when it is set."""
     if key not in _CACHE:
-        _CACHE[key] = compute()
+        _CACHE[key] = _from_folder(key, compute)
     return _CACHE[key]
+
+
+def _from_folder(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    folder = os.environ.get("DOLAB_CACHE_DIR")
+    if not folder:
+        return compute()
+    # the key holds only str, int, float and tuples of them: its repr is stable across processes
+    path = Path(folder) / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())  # a file this suite's own processes wrote
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass  # not there yet (or half-written by a process that died): compute it
+    value = compute()
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+    partial.write_bytes(pickle.dumps(value))
+    os.replace(partial, path)  # whole or absent, for a process reading at the same moment
+    return value
 
 
 def scale_sweep(users: Sequence[int] | None = None, designs: Sequence[str] = SCALE_DESIGNS, *,
@@ -145,7 +170,11 @@ def scale_sweep(users: Sequence[int] | None = None, designs: Sequence[str] = SCA
     points = [(d, u) for u in chosen for d in designs]
     options = {"per_user_rate": per_user_rate, "min_requests": min_requests, "min_duration": duration, "seed": seed}
 
+    ran = False
+
     def run() -> Sweep:
+        nonlocal ran
+        ran = True
         results = run_points(points, options, executor, progress)
         rows = tuple(row for row, _ in results)
         samples = {point: gauges for point, (_, gauges) in zip(points, results, strict=True)}
@@ -154,6 +183,8 @@ def scale_sweep(users: Sequence[int] | None = None, designs: Sequence[str] = SCA
     # Neither the progress callable nor the executor is part of the key: both give the same rows.
     key = ("sweep", chosen, tuple(designs), per_user_rate, min_requests, duration, seed)
     result: Sweep = cached(key, run)
+    if not ran and progress is not None:
+        progress(len(points), len(points), "done (kept from an earlier run)")  # the line still ends "done"
     return result
 
 
