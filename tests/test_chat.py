@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -158,8 +159,10 @@ def test_a_month_of_rooms_and_its_bill() -> None:
 
 
 def test_a_blocker_started_in_a_notebook_cell_says_so() -> None:
-    assert _place("/tmp/ipykernel_4242/2599332556.py", 10) == "a notebook cell, line 10"
-    assert _place(str(Path("/src/rooms.py")), 7) == "rooms.py:7"
+    # Jupyter's kernel names a cell's file <temp folder>/ipykernel_<pid>/<hash>.py
+    cell_file = Path(tempfile.gettempdir(), "ipykernel_4242", "2599332556.py")
+    assert _place(str(cell_file), 10) == "a notebook cell, line 10"
+    assert _place(str(Path("src", "rooms.py")), 7) == "rooms.py:7"
 
 
 def test_connect_refuses_what_is_not_a_websocket() -> None:
