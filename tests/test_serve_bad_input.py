@@ -17,24 +17,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from dolab import DurableObject, Lab, Request, Response, WorkerEntrypoint
+from dolab import Lab, Request, Response, WorkerEntrypoint
 from dolab.lessons.chatroom import ChatWorker, chat_lab
 from dolab.tools.asgi import MAX_URL, MAX_WS_MESSAGE
 from dolab.tools.serve import Server, serve
+from tests.test_serve import Notes
 
 LIMIT = 10_000  # max_body for these tests; Cloudflare's 100 MB default is checked by its own test
 streams_closed: list[str] = []
-
-
-class Notes(DurableObject):
-    async def add(self, text: str) -> int:
-        notes = (await self.ctx.storage.get("notes")) or []
-        notes.append(text)
-        await self.ctx.storage.put("notes", notes)
-        return len(notes)
-
-    async def all(self) -> list[str]:
-        return (await self.ctx.storage.get("notes")) or []
 
 
 class Front(WorkerEntrypoint):

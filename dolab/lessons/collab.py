@@ -108,7 +108,6 @@ class OrderedEditor(Editor):
         self.inflight: list[Op] | None = None
         self.buffer: list[Op] = []
         self.seq = 0
-        self.early: dict[int, dict[str, Any]] = {}  # edits that overtook an earlier one on the way
         self.lost = 0  # characters typed offline that could not be merged
         super().__init__(*args, **kwargs)
 
@@ -137,10 +136,8 @@ class OrderedEditor(Editor):
         msg = self._text_message(message)
         if msg["type"] == "history":
             self._history(msg)
-        elif msg["type"] in ("edit", "ack"):
-            self.early[msg["version"]] = msg
-            while self.version is not None and self.version + 1 in self.early:
-                self._apply(self.early.pop(self.version + 1))
+        elif msg["type"] in ("edit", "ack") and self.version is not None and msg["version"] > self.version:
+            self._apply(msg)  # one socket delivers in order: each edit is the next version
         elif msg["type"] == "error" and self.inflight is not None:  # refused: back to what the object has
             self.mine, self.inflight, self.buffer = self.confirmed, None, []
         self._flush()
@@ -177,7 +174,6 @@ class OrderedEditor(Editor):
             self.mine = self.confirmed = server
             self.buffer = []
         self.version = latest
-        self.early = {v: m for v, m in self.early.items() if v > latest}
 
 
 class CrdtEditor(Editor):
